@@ -1,0 +1,86 @@
+# Candor build. `make` builds build/candor; `make test` runs every test;
+# `make demo` runs the main job; `make deps` installs missing Debian packages.
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS    := lua5.4 lua5.4-luv lua5.4-cjson libuv libcurl sqlite3 libcrypto libcrypt libedit
+# Debian packages that provide the above (and the tools the tests and benchmarks use).
+DEBS    := build-essential pkg-config liblua5.4-dev lua-cjson lua-cjson-dev lua-luv-dev \
+           libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcrypt-dev libedit-dev
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC     := $(wildcard src/*.c)
+LIBSRC  := $(filter-out src/main.c,$(SRC))
+OBJ     := $(SRC:src/%.c=build/obj/%.o)
+LIBOBJ  := $(LIBSRC:src/%.c=build/obj/%.o)
+SANOBJ  := $(LIBSRC:src/%.c=build/san/%.o)
+CTESTS  := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
+SANTESTS:= $(patsubst tests/c/%.c,build/san-tests/%,$(wildcard tests/c/test_*.c))
+
+.PHONY: all deps test test-c test-san test-lua demo bench install clean
+all: build/candor
+
+build/candor: $(OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LIBS) -Wl,--export-dynamic
+
+build/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+build/tests/%: tests/c/%.c tests/c/test.h $(LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIBOBJ) $(LIBS)
+
+build/san-tests/%: tests/c/%.c tests/c/test.h $(SANOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Isrc -o $@ $< $(SANOBJ) $(LIBS)
+
+# Installs only what is missing; runs apt-get update only when it has to.
+deps:
+	@missing=""; for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test-c test-san test-lua
+
+test-c: $(CTESTS)
+	@for t in $(CTESTS); do echo "== $$t"; $$t || exit 1; done
+
+test-san: $(SANTESTS)
+	@for t in $(SANTESTS); do echo "== $$t (asan+ubsan)"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || exit 1; done
+
+test-lua: build/candor
+	@build/candor lua tests/run.lua
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+bench: build/candor
+	@for b in bench/*.sh; do sh $$b || exit 1; done
+
+install: build/candor
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/candor
+	install -m 755 build/candor $(DESTDIR)$(PREFIX)/bin/candor
+	cp -R lua workflows prompts $(DESTDIR)$(PREFIX)/share/candor/
+
+clean:
+	rm -rf build

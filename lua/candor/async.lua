@@ -1,0 +1,244 @@
+-- Tasks on the host loop: every job, request and tick is a coroutine that waits by
+-- yielding to this scheduler. Only the scheduler resumes tasks; luv callbacks just
+-- queue a wake-up.
+local uv = require "luv"
+local host = require "core.host"
+
+local M = {}
+
+local Task = {}
+Task.__index = Task
+
+local SUSPEND = setmetatable({}, { __name = "async.suspend" })
+local CANCEL = setmetatable({}, { __name = "async.cancel" })
+
+local ready, ready_head = {}, 1   -- queue of tasks to resume
+local current = nil               -- task being resumed
+local idle = nil                  -- drains the queue when the loop runs on its own
+local root_ctx = {}               -- context outside any task (CLI, REPL)
+
+local drain
+
+local function enqueue(task, ...)
+  task.resume_args = table.pack(...)
+  if task.queued then return end
+  task.queued = true
+  ready[#ready + 1] = task
+  if not idle then idle = uv.new_idle() end
+  if not idle:is_active() then idle:start(function() drain() end) end
+end
+
+local function finish(task, status, ...)
+  task.status = status
+  task.finished = true
+  if status == "done" then task.results = table.pack(...) end
+  if task.parent then task.parent.children[task] = nil end
+  local waiters = task.waiters
+  task.waiters = nil
+  for _, w in ipairs(waiters or {}) do w(task) end
+end
+
+local function step(task)
+  task.queued = false
+  local args = task.resume_args or { n = 0 }
+  task.resume_args = nil
+  if task.finished then return end
+  if task.cancel_reason and not task.started then
+    finish(task, "cancelled")
+    task.error = task.cancel_reason
+    return
+  end
+  task.started = true
+  local prev = current
+  current = task
+  task.status = "running"
+  if task.limit then host.limit_activate(task.limit) end
+  local res = table.pack(coroutine.resume(task.co, table.unpack(args, 1, args.n)))
+  if task.limit then host.limit_activate(prev and prev.limit) end
+  current = prev
+  if coroutine.status(task.co) == "dead" then
+    if res[1] then
+      finish(task, "done", table.unpack(res, 2, res.n))
+    else
+      task.error = res[2]
+      task.traceback = debug.traceback(task.co, tostring(res[2]))
+      finish(task, task.cancel_reason and task.error == task.cancel_reason and "cancelled" or "failed")
+    end
+  elseif res[2] == SUSPEND then
+    task.status = "waiting"
+  else
+    coroutine.close(task.co)
+    task.error = "task yielded without waiting on anything (use async primitives, not coroutine.yield)"
+    finish(task, "failed")
+  end
+end
+
+function drain()
+  while ready_head <= #ready do
+    local task = ready[ready_head]
+    ready[ready_head] = nil
+    ready_head = ready_head + 1
+    step(task)
+  end
+  ready, ready_head = {}, 1
+  if idle and idle:is_active() then idle:stop() end
+end
+
+-- spawn(fn, {name =, limit =, ctx = {...}}, ...) -> task. The task starts on the
+-- next turn of the scheduler; it inherits its parent's context and limit.
+function M.spawn(fn, opts, ...)
+  opts = opts or {}
+  local parent = current
+  local task = setmetatable({
+    co = coroutine.create(fn),
+    name = opts.name or "task",
+    status = "ready",
+    children = {},
+    parent = parent,
+    limit = opts.limit or (parent and parent.limit),
+  }, Task)
+  local base = parent and parent.ctx or root_ctx
+  task.ctx = setmetatable(opts.ctx or {}, { __index = base })
+  if task.limit then host.limit_attach(task.co, task.limit) end
+  if parent then parent.children[task] = true end
+  enqueue(task, ...)
+  return task
+end
+
+function M.current() return current end
+
+-- The running task's context (job, session, profile...), inherited by children.
+function M.context() return current and current.ctx or root_ctx end
+
+-- suspend(start): the one way a task waits. start(wake) begins the operation and
+-- may return a cancel function; wake(...) resumes the task with those values.
+function M.suspend(start)
+  local task = current
+  if not task or coroutine.running() ~= task.co then
+    error("this call waits, so it must run inside a task (async.spawn or async.run)", 2)
+  end
+  local woken = false
+  local cancel = start(function(...)
+    if woken then return end
+    woken = true
+    enqueue(task, ...)
+  end)
+  task.cancel_pending = cancel
+  local r = table.pack(coroutine.yield(SUSPEND))
+  task.cancel_pending = nil
+  if r[1] == CANCEL then error(task.cancel_reason, 0) end
+  return table.unpack(r, 1, r.n)
+end
+
+function M.sleep(ms)
+  return M.suspend(function(wake)
+    local t = uv.new_timer()
+    t:start(ms, 0, function() t:close() wake() end)
+    return function() if not t:is_closing() then t:close() end end
+  end)
+end
+
+-- Cancels the task and its children; a waiting task gets the error at its wait.
+function Task:cancel(reason)
+  if self.finished then return end
+  reason = reason or "cancelled"
+  self.cancel_reason = self.cancel_reason or reason
+  for child in pairs(self.children) do child:cancel(reason) end
+  if self == current then error(reason, 0) end
+  if self.status == "waiting" then
+    if self.cancel_pending then pcall(self.cancel_pending) self.cancel_pending = nil end
+    enqueue(self, CANCEL)
+  elseif not self.started and not self.queued then
+    enqueue(self)
+  end
+end
+
+local function on_done(task, fn)
+  if task.finished then fn(task) return end
+  task.waiters = task.waiters or {}
+  task.waiters[#task.waiters + 1] = fn
+end
+
+-- Inside a task: waits for another task and returns its results or raises its error.
+function Task:await()
+  if not self.finished then
+    M.suspend(function(wake) on_done(self, wake) end)
+  end
+  if self.status == "done" then return table.unpack(self.results, 1, self.results.n) end
+  error(self.error or self.status, 0)
+end
+
+-- Outside any task (CLI, REPL): runs the loop until the task ends.
+function M.wait(task)
+  if current then error("async.wait blocks the loop; inside a task use task:await()", 2) end
+  while not task.finished do
+    drain()
+    if task.finished then break end
+    local more = uv.run("once")
+    if not more and ready_head > #ready and not task.finished then
+      task:cancel("deadlock: the task waits for something that can never happen")
+      drain()
+    end
+  end
+  return task
+end
+
+-- run(fn, opts, ...) -> results of fn run as a task, or raises its error.
+function M.run(fn, opts, ...)
+  local task = M.wait(M.spawn(fn, opts, ...))
+  if task.status == "done" then return table.unpack(task.results, 1, task.results.n) end
+  error(task.error, 0)
+end
+
+-- Waits for every task; on the first failure cancels the rest and raises.
+local function await_all(tasks, keys)
+  local out = {}
+  local failed
+  for i, t in ipairs(tasks) do
+    if failed then t:cancel("a sibling task failed") end
+    local ok, r = pcall(t.await, t)
+    if ok then out[keys[i]] = r
+    elseif not failed then
+      failed = r
+      for j = i + 1, #tasks do tasks[j]:cancel("a sibling task failed") end
+    end
+  end
+  if failed then error(failed, 0) end
+  return out
+end
+
+-- parallel{a = fn, b = fn} or parallel{fn, fn} -> same keys, each fn's first result.
+function M.parallel(fns)
+  local tasks, keys = {}, {}
+  for k, fn in pairs(fns) do
+    keys[#keys + 1] = k
+    tasks[#tasks + 1] = M.spawn(fn, { name = tostring(k) })
+  end
+  return await_all(tasks, keys)
+end
+
+-- each(list, fn, {concurrency = N}) -> results in list order; fn(item, index).
+function M.each(list, fn, opts)
+  local limit = opts and opts.concurrency or #list
+  local results, nextidx, failed = {}, 1, nil
+  local workers = {}
+  local function worker()
+    while not failed and nextidx <= #list do
+      local i = nextidx
+      nextidx = nextidx + 1
+      local ok, r = pcall(fn, list[i], i)
+      if not ok then failed = failed or r error(r, 0) end
+      results[i] = r
+    end
+  end
+  for w = 1, math.min(limit, #list) do workers[w] = M.spawn(worker, { name = "each" }) end
+  local keys = {}
+  for i = 1, #workers do keys[i] = i end
+  await_all(workers, keys)
+  return results
+end
+
+-- The number of tasks queued to run (for tests and stats).
+function M.pending() return #ready - ready_head + 1 end
+
+return M

@@ -1,0 +1,116 @@
+-- The candor command line: global options, dispatch to one module per command,
+-- and the one place that turns errors into messages and exit codes
+-- (0 success, 1 runtime failure, 2 usage error).
+local args = require "candor.cli.args"
+local host = require "core.host"
+
+local M = {}
+
+M.commands = { "init", "run", "workflows", "sql", "repl", "lua", "version", "help" }
+
+local function load_command(name)
+  for _, c in ipairs(M.commands) do
+    if c == name then return require("candor.cli." .. name) end
+  end
+end
+
+local function suggest(name)
+  local best, best_d
+  for _, c in ipairs(M.commands) do
+    -- a cheap distance: common prefix length, enough for typos like "wokflows"
+    local d = 0
+    for i = 1, math.min(#c, #name) do if c:sub(i, i) == name:sub(i, i) then d = d + 1 end end
+    if d >= 2 and (not best_d or d > best_d) then best, best_d = c, d end
+  end
+  return best
+end
+
+-- What every command gets: options, output helpers, and the database opened on demand.
+local function new_app(global)
+  local app = { verbose = global.verbose, db_flag = global.db }
+  app.color = host.isatty(1) and os.getenv("NO_COLOR") == nil and os.getenv("TERM") ~= "dumb"
+  app.tty = host.isatty(1)
+  function app.db_path() return require("candor.paths").db_path(app.db_flag) end
+  function app.db()
+    if not app._db then app._db, app.db_info = require("candor.db").open(app.db_path()) end
+    return app._db
+  end
+  function app.out(...) io.stdout:write(...) end
+  function app.err(...) io.stderr:write(...) end
+  return app
+end
+
+local function report(app, err, tb)
+  if type(err) == "table" and err.kind == "usage" then
+    io.stderr:write("candor: ", err.message, "\n")
+    io.stderr:write("Try 'candor ", err.command or "help", err.command and " --help" or "", "' for more.\n")
+    return 2
+  end
+  local msg = type(err) == "table" and (err.message or tostring(err)) or tostring(err)
+  io.stderr:write("candor: ", msg, "\n")
+  if app and app.verbose then
+    local trace = type(err) == "table" and err.traceback or tb
+    if trace then io.stderr:write(trace, "\n") end
+  end
+  return 1
+end
+
+local function dispatch(argv, global)
+  local i = 1
+  while argv[i] and argv[i]:sub(1, 1) == "-" do
+    local a = argv[i]
+    local v = a:match("^%-%-db=(.*)$")
+    if v then global.db = v
+    elseif a == "--db" then
+      i = i + 1
+      global.db = argv[i] or error(args.usage_error("option --db needs a value (PATH)"), 0)
+    elseif a == "--verbose" or a == "-v" then global.verbose = true
+    elseif a == "--help" or a == "-h" then return "help", i + 1
+    elseif a == "--version" then return "version", i + 1
+    else error(args.usage_error("unknown option " .. a), 0) end
+    i = i + 1
+  end
+  return argv[i] or "help", i + 1
+end
+
+function M.main(argv)
+  local global = {}
+  local app
+  local tb
+  local ok, code = xpcall(function()
+    local name, first = dispatch(argv, global)
+    local cmd = load_command(name)
+    if not cmd then
+      local hint = suggest(name)
+      error(args.usage_error(string.format("unknown command '%s'%s", name,
+        hint and (" (did you mean '" .. hint .. "'?)") or "")), 0)
+    end
+    local ok2, opts, pos = pcall(args.parse, cmd, argv, first)
+    if not ok2 then
+      if type(opts) == "table" then opts.command = name end
+      error(opts, 0)
+    end
+    if opts.db then global.db = opts.db end
+    if opts.verbose then global.verbose = true end
+    app = new_app(global)
+    if opts.help then
+      io.stdout:write(args.help(cmd))
+      return 0
+    end
+    local ok3, r = pcall(cmd.run, app, opts, pos)
+    if not ok3 then
+      if type(r) == "table" and r.kind == "usage" then r.command = r.command or name end
+      error(r, 0)
+    end
+    return r or 0
+  end, function(e)
+    if type(e) ~= "table" then tb = debug.traceback(tostring(e), 2) end
+    return e
+  end)
+  if app and app._db then pcall(app._db.close, app._db) end
+  if not ok then return report(app or new_app(global), code, tb) end
+  io.stdout:flush()
+  return code
+end
+
+return M

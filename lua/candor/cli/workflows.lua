@@ -1,0 +1,48 @@
+-- candor workflows
+return {
+  name = "workflows",
+  summary = "List workflows with their description and parameters.",
+  usage = "candor workflows [--json]",
+  options = { { "json", help = "print as JSON" } },
+  max_args = 0,
+  run = function(app, opts)
+    local paths = require "candor.paths"
+    local workflow = require "candor.workflow"
+    local list = {}
+    for _, f in ipairs(paths.list("workflows", "%.lua$")) do
+      local name = f.name:gsub("%.lua$", "")
+      local ok, wf = pcall(workflow.load, name)
+      local e = { name = name, path = f.path, user = f.user, overrides_builtin = (f.shadows or 0) > 0 }
+      if ok then
+        e.description = wf.description
+        e.params = {}
+        for k, spec in pairs(wf.params) do
+          local s = workflow.param_spec(spec)
+          e.params[#e.params + 1] = { name = k, description = s.description, required = s.required, default = s.default }
+        end
+        table.sort(e.params, function(a, b) return a.name < b.name end)
+      else
+        e.error = type(wf) == "table" and wf.message or tostring(wf)
+      end
+      list[#list + 1] = e
+    end
+    if opts.json then
+      app.out(require("cjson").encode(list), "\n")
+      return 0
+    end
+    for _, e in ipairs(list) do
+      local mark = e.overrides_builtin and " (yours, overrides built-in)" or (e.user and " (yours)" or "")
+      app.out(e.name, mark, "\n")
+      if e.error then app.out("    cannot load: ", e.error, "\n")
+      else
+        if e.description ~= "" then app.out("    ", e.description, "\n") end
+        for _, p in ipairs(e.params) do
+          local extra = p.required and "" or (p.default ~= nil and (" [default: " .. tostring(p.default) .. "]") or " [optional]")
+          app.out(string.format("    --param %s=...  %s%s\n", p.name, p.description, extra))
+        end
+      end
+    end
+    if #list == 0 then app.out("no workflows found\n") end
+    return 0
+  end,
+}

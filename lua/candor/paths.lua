@@ -1,0 +1,121 @@
+-- Where Candor finds things: the search path for workflows, prompts and Lua
+-- (CANDOR_PATH entries first, then the built-in files), and the XDG directories.
+local host = require "core.host"
+
+local M = {}
+
+M.root = host.root
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+-- The roots searched in order: each CANDOR_PATH entry, then the built-in root.
+function M.roots()
+  local roots = {}
+  for dir in (env("CANDOR_PATH") or ""):gmatch("[^:]+") do
+    roots[#roots + 1] = { dir = dir, user = true }
+  end
+  roots[#roots + 1] = { dir = M.root, user = false }
+  return roots
+end
+
+function M.exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() return true end
+  return false
+end
+
+function M.is_dir(path)
+  local uv = require "luv"
+  local st = uv.fs_stat(path)
+  return st ~= nil and st.type == "directory"
+end
+
+-- find("prompts", "seed/voices.lua") -> path, is_user_override | nil
+function M.find(kind, rel)
+  for _, r in ipairs(M.roots()) do
+    local p = r.dir .. "/" .. kind .. "/" .. rel
+    if M.exists(p) then return p, r.user end
+  end
+end
+
+-- Every file under KIND/ in every root, the first root winning:
+-- list("workflows", "%.lua$") -> sorted array of {name, path, user, shadows}
+function M.list(kind, pattern)
+  local uv = require "luv"
+  local seen, out = {}, {}
+  local function walk(base, rel, root)
+    local dir = rel == "" and base or base .. "/" .. rel
+    local it = uv.fs_scandir(dir)
+    if not it then return end
+    while true do
+      local name, typ = uv.fs_scandir_next(it)
+      if not name then break end
+      local child = rel == "" and name or rel .. "/" .. name
+      if typ == "directory" then
+        walk(base, child, root)
+      elseif not pattern or child:match(pattern) then
+        if seen[child] then
+          seen[child].shadows = (seen[child].shadows or 0) + 1
+        else
+          local e = { name = child, path = dir .. "/" .. name, user = root.user }
+          seen[child] = e
+          out[#out + 1] = e
+        end
+      end
+    end
+  end
+  for _, r in ipairs(M.roots()) do walk(r.dir .. "/" .. kind, "", r) end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
+function M.read_file(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Creates dir and its parents; returns true or nil, message.
+function M.mkdir_p(dir)
+  local uv = require "luv"
+  local path = dir:sub(1, 1) == "/" and "" or "."
+  for part in dir:gmatch("[^/]+") do
+    path = path .. "/" .. part
+    local st = uv.fs_stat(path)
+    if not st then
+      local ok, err = uv.fs_mkdir(path, tonumber("755", 8))
+      if not ok and not (err or ""):match("^EEXIST") then
+        return nil, "cannot create directory " .. path .. ": " .. tostring(err)
+      end
+    elseif st.type ~= "directory" then
+      return nil, path .. " is not a directory"
+    end
+  end
+  return true
+end
+
+function M.dirname(path)
+  return path:match("^(.*)/[^/]*$") or "."
+end
+
+local function xdg(var, fallback)
+  local v = env(var)
+  if v then return v end
+  return (env("HOME") or "/tmp") .. "/" .. fallback
+end
+
+function M.data_home() return xdg("XDG_DATA_HOME", ".local/share") .. "/candor" end
+function M.state_home() return xdg("XDG_STATE_HOME", ".local/state") .. "/candor" end
+function M.config_home() return xdg("XDG_CONFIG_HOME", ".config") .. "/candor" end
+
+-- --db PATH, else CANDOR_DB, else the XDG data directory.
+function M.db_path(flag)
+  return flag or env("CANDOR_DB") or (M.data_home() .. "/candor.db")
+end
+
+return M

@@ -1,0 +1,2 @@
+-- Candor's version.
+return "0.1.0"
