@@ -119,8 +119,12 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
         lim->message = malloc(n);
         if (lim->message) snprintf(lim->message, n, "%s stopped: %s", lim->name ? lim->name : "script", buf);
     }
-    /* Raised again on every check, so a pcall in the script cannot swallow it for good. */
-    luaL_error(L, "%s", lim->message ? lim->message : "limit exceeded");
+    /* Raised again on every check, so a pcall in the script cannot swallow it for good.
+     * Level 0 inside a hook is the function that was running: that is where it stopped. */
+    luaL_where(L, 0);
+    lua_pushstring(L, lim->message ? lim->message : "limit exceeded");
+    lua_concat(L, 2);
+    lua_error(L);
 }
 
 static HostLimit *limit_check(lua_State *L, int idx) {

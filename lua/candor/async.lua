@@ -12,7 +12,7 @@ Task.__index = Task
 local SUSPEND = setmetatable({}, { __name = "async.suspend" })
 local CANCEL = setmetatable({}, { __name = "async.cancel" })
 
-local ready, ready_head = {}, 1   -- queue of tasks to resume
+local ready, ready_head, ready_tail = {}, 1, 0   -- FIFO of tasks to resume
 local current = nil               -- task being resumed
 local idle = nil                  -- drains the queue when the loop runs on its own
 local root_ctx = {}               -- context outside any task (CLI, REPL)
@@ -23,7 +23,8 @@ local function enqueue(task, ...)
   task.resume_args = table.pack(...)
   if task.queued then return end
   task.queued = true
-  ready[#ready + 1] = task
+  ready_tail = ready_tail + 1
+  ready[ready_tail] = task
   if not idle then idle = uv.new_idle() end
   if not idle:is_active() then idle:start(function() drain() end) end
 end
@@ -74,13 +75,13 @@ local function step(task)
 end
 
 function drain()
-  while ready_head <= #ready do
+  while ready_head <= ready_tail do
     local task = ready[ready_head]
     ready[ready_head] = nil
     ready_head = ready_head + 1
     step(task)
   end
-  ready, ready_head = {}, 1
+  ready_head, ready_tail = 1, 0
   if idle and idle:is_active() then idle:stop() end
 end
 
@@ -132,6 +133,7 @@ end
 
 function M.sleep(ms)
   return M.suspend(function(wake)
+    uv.update_time()   -- the loop's clock is stale after a long synchronous stretch
     local t = uv.new_timer()
     t:start(ms, 0, function() t:close() wake() end)
     return function() if not t:is_closing() then t:close() end end
@@ -175,7 +177,7 @@ function M.wait(task)
     drain()
     if task.finished then break end
     local more = uv.run("once")
-    if not more and ready_head > #ready and not task.finished then
+    if not more and ready_head > ready_tail and not task.finished then
       task:cancel("deadlock: the task waits for something that can never happen")
       drain()
     end
@@ -183,27 +185,41 @@ function M.wait(task)
   return task
 end
 
+-- join(task) -> task, finished: waits inside a task or, outside any, runs the loop.
+function M.join(task)
+  if not current then return M.wait(task) end
+  if not task.finished then M.suspend(function(wake) on_done(task, wake) end) end
+  return task
+end
+
 -- run(fn, opts, ...) -> results of fn run as a task, or raises its error.
 function M.run(fn, opts, ...)
-  local task = M.wait(M.spawn(fn, opts, ...))
+  local task = M.join(M.spawn(fn, opts, ...))
   if task.status == "done" then return table.unpack(task.results, 1, task.results.n) end
   error(task.error, 0)
 end
 
--- Waits for every task; on the first failure cancels the rest and raises.
+-- Waits for every task; on the first failure (noticed as it happens, whatever
+-- the order) cancels the rest and raises that failure.
 local function await_all(tasks, keys)
-  local out = {}
-  local failed
-  for i, t in ipairs(tasks) do
-    if failed then t:cancel("a sibling task failed") end
-    local ok, r = pcall(t.await, t)
-    if ok then out[keys[i]] = r
-    elseif not failed then
-      failed = r
-      for j = i + 1, #tasks do tasks[j]:cancel("a sibling task failed") end
-    end
+  local pending, failed = #tasks, nil
+  if pending > 0 then
+    M.suspend(function(wake)
+      for _, t in ipairs(tasks) do
+        on_done(t, function(done)
+          pending = pending - 1
+          if done.status ~= "done" and not failed then failed = done wake()
+          elseif pending == 0 then wake() end
+        end)
+      end
+    end)
   end
-  if failed then error(failed, 0) end
+  if failed then
+    for _, t in ipairs(tasks) do t:cancel("a sibling task failed") end
+    error(failed.error or failed.status, 0)
+  end
+  local out = {}
+  for i, t in ipairs(tasks) do out[keys[i]] = t.results[1] end
   return out
 end
 
@@ -239,6 +255,6 @@ function M.each(list, fn, opts)
 end
 
 -- The number of tasks queued to run (for tests and stats).
-function M.pending() return #ready - ready_head + 1 end
+function M.pending() return ready_tail - ready_head + 1 end
 
 return M

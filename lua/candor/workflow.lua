@@ -39,13 +39,14 @@ guarded.coroutine = setmetatable({
   resume = function(co, ...) return rethrow_if_tripped(coroutine.resume(co, ...)) end,
 }, { __index = coroutine })
 
-function M.sandbox(name)
+-- sandbox(info): info.name names the workflow in errors (set once it is known).
+function M.sandbox(info)
   local env = {}
   return setmetatable(env, {
     __index = function(_, k)
       local v = guarded[k]
       if v == nil then v = _G[k] end
-      if v == nil then error(string.format("undefined global '%s' in workflow '%s'", tostring(k), name), 2) end
+      if v == nil then error(string.format("undefined global '%s' in workflow '%s'", tostring(k), info.name), 2) end
       return v
     end,
   })
@@ -58,7 +59,8 @@ function M.load(name)
   if not path then
     error(usage(string.format("no workflow named '%s' (see 'candor workflows')", name)), 0)
   end
-  local chunk, err = loadfile(path, "t", M.sandbox(name))
+  local info = { name = name }
+  local chunk, err = loadfile(path, "t", M.sandbox(info))
   if not chunk then error(err, 0) end
   local ok, wf = pcall(chunk)
   if not ok then error(wf, 0) end
@@ -66,6 +68,7 @@ function M.load(name)
     error(string.format("%s: a workflow must return a table with a run(ctx, params) function", path), 0)
   end
   wf.name = wf.name or name
+  info.name = wf.name
   wf.description = wf.description or ""
   wf.params = wf.params or {}
   wf.path, wf.user = path, user
@@ -180,7 +183,7 @@ function M.run(wf, params, opts)
     task:cancel(string.format("%s stopped: exceeded its time limit of %gs", label, timeout_s))
   end)
   timer:unref()
-  local ok, err = pcall(async.wait, task)
+  local ok, err = pcall(async.join, task)
   timer:close()
   collectgarbage()
   host.set_memory_limit(old_cap)

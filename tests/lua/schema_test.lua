@@ -305,7 +305,7 @@ T.test("schema: ON DELETE CASCADE and SET NULL behave as written", function()
     local now = "2024-01-01T00:00:00.000Z"
     db:query("INSERT INTO messaging_priorities (id, name, slug, description, keywords, product_context, "
       .. "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      "prio1", "Priority", "priority", "d", "[]", "ctx", now, now)
+      "prio1", "Priority", "schema-test-priority", "d", "[]", "ctx", now, now)
     db:query("INSERT INTO discovered_pain_points (id, priority_id, source_type, source_url, source_id, "
       .. "title, content, author, author_level, metadata, pain_score, pain_analysis, practitioner_quotes, "
       .. "content_hash, discovered_at, created_at, updated_at) "
@@ -326,7 +326,7 @@ T.test("schema: ON DELETE CASCADE and SET NULL behave as written", function()
     end, "FOREIGN KEY")
     T.raises(function()
       db:query("INSERT INTO messaging_priorities (id, name, slug, description, keywords, product_context, "
-        .. "created_at, updated_at) VALUES ('prio2', 'P', 'priority', 'd', '[]', 'c', ?, ?)", now, now)
+        .. "created_at, updated_at) VALUES ('prio2', 'P', 'schema-test-priority', 'd', '[]', 'c', ?, ?)", now, now)
     end, "UNIQUE")
 
     db:query("DELETE FROM discovered_pain_points WHERE id = ?", "pain1")

@@ -1,0 +1,117 @@
+-- A small test library for Candor's Lua tests (tests/lua/*_test.lua), run by
+-- tests/run.lua inside the host so tests use the real modules and loop.
+local paths = require "candor.paths"
+local pretty = require "candor.pretty"
+
+local M = { tests = {}, root = paths.root }
+
+function M.test(name, fn)
+  M.tests[#M.tests + 1] = { name = name, fn = fn, file = M.current_file }
+end
+
+local function deep_eq(a, b, seen)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  seen = seen or {}
+  if seen[a] == b then return true end
+  seen[a] = b
+  for k, v in pairs(a) do if not deep_eq(v, b[k], seen) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+M.deep_eq = deep_eq
+
+local function show(v) return pretty.format(v, { depth = 3 }) end
+
+function M.eq(got, want, what)
+  if not deep_eq(got, want) then
+    error(string.format("%s\n   got: %s\n  want: %s", what or "values differ", show(got), show(want)), 2)
+  end
+end
+
+function M.ok(cond, what)
+  if not cond then error(what or "expected a true value", 2) end
+  return cond
+end
+
+-- raises(fn, pattern) -> the error message; fails unless fn raises a matching error.
+function M.raises(fn, pattern, what)
+  local ok, err = pcall(fn)
+  if ok then error((what or "expected an error") .. (pattern and (" matching '" .. pattern .. "'") or ""), 2) end
+  local msg = type(err) == "table" and (err.message or show(err)) or tostring(err)
+  if pattern and not msg:find(pattern) then
+    error(string.format("%s\n  error: %s\n  want match: %s", what or "wrong error", msg, pattern), 2)
+  end
+  return msg
+end
+
+function M.contains(haystack, needle, what)
+  if type(haystack) ~= "string" or not haystack:find(needle, 1, true) then
+    error(string.format("%s\n  text: %s\n  want substring: %s", what or "substring missing",
+      tostring(haystack), needle), 2)
+  end
+end
+
+local tmpdirs = {}
+function M.tmpdir()
+  local uv = require "luv"
+  local dir = assert(uv.fs_mkdtemp("/tmp/candor-test-XXXXXX"))
+  tmpdirs[#tmpdirs + 1] = dir
+  return dir
+end
+
+function M.cleanup()
+  for _, d in ipairs(tmpdirs) do os.execute("rm -rf '" .. d .. "'") end
+  tmpdirs = {}
+end
+
+function M.write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+function M.read_file(path) return paths.read_file(path) end
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+M.shell_quote = shell_quote
+
+-- candor(args, {env = {K = V}, stdin = text, cwd = dir}) -> {code, out, err}
+-- Runs the built binary (the one running the tests) as a user would.
+function M.candor(argv, opts)
+  opts = opts or {}
+  local dir = M.tmpdir()
+  local parts = {}
+  if opts.cwd then parts[#parts + 1] = "cd " .. shell_quote(opts.cwd) .. " &&" end
+  parts[#parts + 1] = "env"
+  for k, v in pairs(opts.env or {}) do parts[#parts + 1] = shell_quote(k .. "=" .. v) end
+  for _, k in ipairs(opts.unset or {}) do parts[#parts + 1] = "-u " .. k end
+  parts[#parts + 1] = shell_quote(M.binary)
+  for _, a in ipairs(argv) do parts[#parts + 1] = shell_quote(a) end
+  local stdin = opts.stdin and M.write_file(dir .. "/stdin", opts.stdin) or "/dev/null"
+  local cmd = table.concat(parts, " ") .. " <" .. shell_quote(stdin) .. " >" .. dir .. "/out 2>" .. dir .. "/err"
+  local _, _, code = os.execute(cmd)
+  return { code = code, out = M.read_file(dir .. "/out") or "", err = M.read_file(dir .. "/err") or "" }
+end
+
+-- Runs the registered tests; prints failures and the closing "N passed, N failed".
+function M.run_all(filter)
+  local passed, failed = 0, 0
+  for _, t in ipairs(M.tests) do
+    if not filter or t.name:find(filter, 1, true) or (t.file or ""):find(filter, 1, true) then
+      local ok, err = xpcall(t.fn, function(e)
+        return debug.traceback(type(e) == "table" and (e.message or show(e)) or tostring(e), 2)
+      end)
+      if ok then passed = passed + 1
+      else
+        failed = failed + 1
+        io.stderr:write(string.format("FAIL %s: %s\n  %s\n", t.file or "?", t.name, (err:gsub("\n", "\n  "))))
+      end
+    end
+  end
+  M.cleanup()
+  return passed, failed
+end
+
+return M

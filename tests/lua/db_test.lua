@@ -1,0 +1,208 @@
+-- core.db and candor.db: statements, parameters, NULLs, transactions, migrations, errors.
+local T = require "candor.testing"
+local core = require "core.db"
+local dbm = require "candor.db"
+local cjson = require "cjson"
+
+local function mem()
+  local db = assert(core.open(":memory:"))
+  db:exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, note TEXT, data BLOB)")
+  return db
+end
+
+T.test("query returns rows keyed by column, with column names in order", function()
+  local db = mem()
+  db:run("INSERT INTO t (name, score) VALUES (?, ?)", "a", 1.5)
+  db:run("INSERT INTO t (name, score) VALUES (?, ?)", "b", 2)
+  local rows, cols = db:query("SELECT id, name, score FROM t ORDER BY id")
+  T.eq(cols, { "id", "name", "score" })
+  T.eq(#rows, 2)
+  T.eq(rows[1].name, "a")
+  T.eq(rows[1].score, 1.5)
+  T.eq(math.type(rows[2].score), "float", "REAL stays a float")
+  T.eq(math.type(rows[1].id), "integer", "INTEGER is a Lua integer")
+end)
+
+T.test("named parameters with : @ $ and positional ?NNN", function()
+  local db = mem()
+  db:run("INSERT INTO t (name, note) VALUES (:name, @note)", { name = "x", note = "n" })
+  T.eq(db:value("SELECT note FROM t WHERE name = $n", { n = "x" }), "n")
+  T.eq(db:value("SELECT ?2 || ?1", "a", "b"), "ba")
+end)
+
+T.test("NULL survives a round trip: read rows lack the key, writing them back keeps NULL", function()
+  local db = mem()
+  db:run("INSERT INTO t (name, note) VALUES (?, ?)", "a", nil)
+  local row = db:first("SELECT * FROM t")
+  T.eq(row.note, nil)
+  db:run("INSERT INTO t (name, note, score) VALUES (:name, :note, :score)", row)
+  T.eq(db:value("SELECT count(*) FROM t WHERE note IS NULL AND score IS NULL"), 2)
+  db:run("INSERT INTO t (name, note) VALUES (?, ?)", "c", core.null)
+  db:run("INSERT INTO t (name, note) VALUES (?, ?)", "d", cjson.null)
+  T.eq(db:value("SELECT count(*) FROM t WHERE note IS NULL"), 4)
+  T.ok(core.null == cjson.null, "core.db.null is cjson.null")
+end)
+
+T.test("booleans bind as 0/1, binary strings survive", function()
+  local db = mem()
+  local bin = "a\0b\255c"
+  db:run("INSERT INTO t (name, score, data) VALUES (?, ?, ?)", "b", true, bin)
+  local row = db:first("SELECT score, data FROM t")
+  T.eq(row.score, 1.0)
+  T.eq(row.data, bin)
+end)
+
+T.test("binding a table is an error that names the parameter and the SQL", function()
+  local db = mem()
+  local msg = T.raises(function() db:run("INSERT INTO t (name) VALUES (:name)", { name = { 1 } }) end, "cannot bind a table")
+  T.contains(msg, ":name")
+  T.contains(msg, "INSERT INTO t")
+end)
+
+T.test("errors carry SQLite's message and the SQL", function()
+  local db = mem()
+  local msg = T.raises(function() db:query("SELECT nope FROM t") end, "no such column: nope")
+  T.contains(msg, "in: SELECT nope FROM t")
+  T.raises(function() db:query("SELECT 1; SELECT 2") end, "one statement")
+  T.raises(function() db:run("SELECT ?", 1, 2) end, "2 values given for 1 parameters")
+end)
+
+T.test("a statement that failed can run again (cache resets it)", function()
+  local db = mem()
+  db:exec("CREATE TABLE u (k TEXT UNIQUE)")
+  db:run("INSERT INTO u VALUES (?)", "a")
+  T.raises(function() db:run("INSERT INTO u VALUES (?)", "a") end, "UNIQUE")
+  db:run("INSERT INTO u VALUES (?)", "b")
+  T.eq(db:value("SELECT count(*) FROM u"), 2)
+end)
+
+T.test("rows() iterates lazily and can be left early", function()
+  local db = mem()
+  for i = 1, 100 do db:run("INSERT INTO t (name) VALUES (?)", "n" .. i) end
+  local n = 0
+  for row in db:rows("SELECT name FROM t WHERE id > ? ORDER BY id", 90) do
+    n = n + 1
+    T.eq(row.name, "n" .. (90 + n))
+  end
+  T.eq(n, 10)
+  for _ in db:rows("SELECT * FROM t") do break end
+  T.eq(db:value("SELECT count(*) FROM t"), 100)
+end)
+
+T.test("close is idempotent; __close closes; use after close is a clear error", function()
+  local db = mem()
+  db:close()
+  db:close()
+  T.raises(function() db:query("SELECT 1") end, "database is closed")
+  local kept
+  do
+    local d <close> = mem()
+    kept = d
+  end
+  T.eq(kept:is_open(), false)
+end)
+
+T.test("transaction commits, rolls back on error and re-raises the same error", function()
+  local db = mem()
+  db:transaction(function() db:run("INSERT INTO t (name) VALUES ('ok')") end)
+  local err = { code = 42 }
+  local ok, got = pcall(db.transaction, db, function()
+    db:run("INSERT INTO t (name) VALUES ('lost')")
+    error(err)
+  end)
+  T.eq(ok, false)
+  T.ok(got == err, "the error object passes through unchanged")
+  T.eq(db:value("SELECT group_concat(name) FROM t"), "ok")
+  T.eq(db:in_transaction(), false)
+end)
+
+T.test("nested transactions are savepoints: an inner failure keeps the outer work", function()
+  local db = mem()
+  local a, b = db:transaction(function()
+    db:run("INSERT INTO t (name) VALUES ('outer')")
+    pcall(db.transaction, db, function()
+      db:run("INSERT INTO t (name) VALUES ('inner')")
+      error("inner fails")
+    end)
+    db:transaction(function() db:run("INSERT INTO t (name) VALUES ('inner2')") end)
+    return 1, 2
+  end)
+  T.eq({ a, b }, { 1, 2 }, "results pass through")
+  T.eq(db:value("SELECT group_concat(name, ',') FROM (SELECT name FROM t ORDER BY id)"), "outer,inner2")
+end)
+
+T.test("statement cache stays correct past its size limit", function()
+  local db = mem()
+  for i = 1, 600 do
+    T.eq(db:value("SELECT " .. i .. " + ?", 1), i + 1)
+  end
+  T.eq(db:value("SELECT 1 + ?", 1), 2)
+end)
+
+T.test("open: WAL, foreign keys on, migrations recorded, second open changes nothing", function()
+  local path = T.tmpdir() .. "/sub/dir/c.db"
+  local db, info = dbm.open(path)
+  T.eq(info.created, true)
+  T.eq(#info.migrations >= 1, true)
+  T.eq(db:value("PRAGMA journal_mode"), "wal")
+  T.eq(db:value("PRAGMA foreign_keys"), 1)
+  local n = db:value("SELECT count(*) FROM schema_migrations")
+  local schema = db:value("SELECT group_concat(sql) FROM sqlite_schema")
+  db:close()
+  local db2, info2 = dbm.open(path)
+  T.eq(info2.created, false)
+  T.eq(#info2.migrations, 0)
+  T.eq(db2:value("SELECT count(*) FROM schema_migrations"), n)
+  T.eq(db2:value("SELECT group_concat(sql) FROM sqlite_schema"), schema)
+  db2:close()
+end)
+
+T.test("a newer migration applies on the next open, and a broken one rolls back whole", function()
+  local dir = T.tmpdir()
+  local path = dir .. "/c.db"
+  local db = dbm.open(path)
+  db:close()
+  local real = dbm.migration_files
+  local extra = {}
+  dbm.migration_files = function()
+    local list = real()
+    for _, m in ipairs(extra) do list[#list + 1] = m end
+    return list
+  end
+  local ok, err = pcall(function()
+    extra[1] = { version = 9001, name = "add_notes", path = T.write_file(dir .. "/9001.sql",
+      "CREATE TABLE test_notes (id TEXT PRIMARY KEY, body TEXT NOT NULL);") }
+    local d2, info = dbm.open(path)
+    T.eq(#info.migrations, 1)
+    T.eq(info.migrations[1].version, 9001)
+    T.eq(d2:value("SELECT count(*) FROM sqlite_schema WHERE name = 'test_notes'"), 1)
+    d2:close()
+    extra[2] = { version = 9002, name = "broken", path = T.write_file(dir .. "/9002.sql",
+      "CREATE TABLE half_done (x);\nCREATE TABLE test_notes (id);") }
+    local msg = T.raises(function() dbm.open(path) end, "migration 9002_broken failed")
+    T.contains(msg, "already exists")
+    local d3 = dbm.open(path, { migrate = false })
+    T.eq(d3:value("SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"), 0, "no half-applied migration")
+    T.eq(d3:value("SELECT max(version) FROM schema_migrations"), 9001)
+    d3:close()
+  end)
+  dbm.migration_files = real
+  if not ok then error(err, 0) end
+end)
+
+T.test("open errors: a directory, a corrupt file, an uncreatable path", function()
+  local dir = T.tmpdir()
+  T.raises(function() dbm.open(dir) end, "is a directory")
+  local bad = T.write_file(dir .. "/bad.db", string.rep("this is not a database\n", 200))
+  T.raises(function() dbm.open(bad) end, "not a database")
+  T.raises(function() dbm.open("/proc/candor-nope/x.db") end, "cannot create database /proc/candor%-nope/x.db")
+  T.raises(function() dbm.open(dir .. "/missing.db", { readonly = true }) end, "no database at")
+end)
+
+T.test("readonly connections refuse writes", function()
+  local path = T.tmpdir() .. "/r.db"
+  dbm.open(path):close()
+  local ro = dbm.open(path, { readonly = true })
+  T.raises(function() ro:run("DELETE FROM settings") end, "readonly")
+  ro:close()
+end)
