@@ -22,6 +22,7 @@ SANOBJ  := $(LIBSRC:src/%.c=build/san/%.o)
 CTESTS  := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 SANTESTS:= $(patsubst tests/c/%.c,build/san-tests/%,$(wildcard tests/c/test_*.c))
 
+.SECONDARY:
 .PHONY: all deps test test-c test-san test-lua demo bench install clean
 all: build/candor
 
@@ -40,6 +41,9 @@ build/san/%.o: src/%.c $(wildcard src/*.h)
 build/tests/%: tests/c/%.c tests/c/test.h $(LIBOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIBOBJ) $(LIBS)
+
+build/san/candor: $(SANOBJ) build/san/main.o
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(LIBS) -Wl,--export-dynamic
 
 build/san-tests/%: tests/c/%.c tests/c/test.h $(SANOBJ)
 	@mkdir -p $(@D)
@@ -63,9 +67,14 @@ test: deps
 test-c: $(CTESTS)
 	@for t in $(CTESTS); do echo "== $$t"; $$t || exit 1; done
 
-test-san: $(SANTESTS)
+# The C tests under ASan+UBSan (leaks checked), then the whole Lua suite on an
+# instrumented binary, so every C path the Lua tests reach is checked too.
+test-san: $(SANTESTS) build/san/candor
 	@for t in $(SANTESTS); do echo "== $$t (asan+ubsan)"; \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || exit 1; done
+	@echo "== Lua tests on build/san/candor (asan+ubsan)"
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CANDOR_TEST_BINARY=build/san/candor \
+	  build/san/candor lua tests/run.lua
 
 test-lua: build/candor
 	@build/candor lua tests/run.lua

@@ -97,7 +97,6 @@ static int host_luv_pcall(lua_State *L, int nargs, int nresults, int flags) {
 /* ---- limits: an instruction budget and a deadline per task ---- */
 
 static void host_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
     HostLimit *lim = host_of(L)->active_limit;
     if (!lim) return;
     lim->count += HOST_HOOK_EVERY;
@@ -109,21 +108,29 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
             why = "time limit";
         if (!why) return;
         lim->tripped = 1;
-        char buf[160];
+        char detail[96];
         if (why[0] == 'i')
-            snprintf(buf, sizeof buf, "exceeded its %s of %llu instructions (runaway loop?)",
-                     why, (unsigned long long)lim->max_instructions);
+            snprintf(detail, sizeof detail, "exceeded its instruction limit of %llu instructions (runaway loop?)",
+                     (unsigned long long)lim->max_instructions);
         else
-            snprintf(buf, sizeof buf, "exceeded its %s", why);
-        size_t n = strlen(buf) + strlen(lim->name ? lim->name : "script") + 12;
+            snprintf(detail, sizeof detail, "exceeded its time limit");
+        /* Where it was when it tripped: the line a user should look at. */
+        char where[LUA_IDSIZE + 32] = "";
+        if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+            snprintf(where, sizeof where, "%s:%d: ", ar->short_src, ar->currentline);
+        const char *name = lim->name ? lim->name : "script";
+        size_t n = strlen(where) + strlen(name) + strlen(detail) + 16;
         lim->message = malloc(n);
-        if (lim->message) snprintf(lim->message, n, "%s stopped: %s", lim->name ? lim->name : "script", buf);
+        if (lim->message) snprintf(lim->message, n, "%s%s stopped: %s", where, name, detail);
     }
-    /* Raised again on every check, so a pcall in the script cannot swallow it for good.
-     * Level 0 inside a hook is the function that was running: that is where it stopped. */
-    luaL_where(L, 0);
+    /* A yield passes through any pcall in the script and hands the task back to the
+     * scheduler, which ends it. Where yielding is impossible (a C boundary, the main
+     * thread) raise instead; the check repeats, so a pcall cannot swallow it for good. */
+    if (lua_isyieldable(L)) {
+        lua_yield(L, 0);
+        return;
+    }
     lua_pushstring(L, lim->message ? lim->message : "limit exceeded");
-    lua_concat(L, 2);
     lua_error(L);
 }
 
@@ -310,7 +317,7 @@ static char *host_find_root(char *err, size_t errlen) {
     if (!exe) { snprintf(err, errlen, "cannot find the candor binary: %s", strerror(errno)); return NULL; }
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
-    static const char *const candidates[] = { "..", "../share/candor", "." };
+    static const char *const candidates[] = { "..", "../share/candor", "../.." };
     char *root = NULL;
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates && !root; i++) {
         char *dir = NULL;

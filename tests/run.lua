@@ -2,7 +2,9 @@
 -- Usage: build/candor lua tests/run.lua [FILTER]
 local T = require "candor.testing"
 
-T.binary = T.root .. "/build/candor"
+-- The binary the CLI tests run: the one running this file unless told otherwise.
+local bin = os.getenv("CANDOR_TEST_BINARY") or "build/candor"
+T.binary = bin:sub(1, 1) == "/" and bin or (T.root .. "/" .. bin)
 local filter = arg[1]
 local dir = T.root .. "/tests/lua"
 local uv = require "luv"

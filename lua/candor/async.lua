@@ -68,8 +68,16 @@ local function step(task)
   elseif res[2] == SUSPEND then
     task.status = "waiting"
   else
+    -- A tripped limit yields the task from the hook; anything else yielded on its own.
+    local tripped, limit_msg = false, nil
+    if task.limit then tripped, limit_msg = host.limit_status(task.limit) end
+    if tripped then task.traceback = debug.traceback(task.co, limit_msg) end
     coroutine.close(task.co)
-    task.error = "task yielded without waiting on anything (use async primitives, not coroutine.yield)"
+    if tripped then
+      task.error = limit_msg
+    else
+      task.error = "task yielded without waiting on anything (use async primitives, not coroutine.yield)"
+    end
     finish(task, "failed")
   end
 end

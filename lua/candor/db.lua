@@ -120,9 +120,9 @@ function M.open(path, opts)
     if type(perr) == "string" and not perr:find(path, 1, true) then perr = "cannot use database " .. path .. ": " .. perr end
     error(perr, 0)
   end
-  local info = { created = not existed, migrations = {} }
+  local fresh = db:value("SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'") == 0
+  local info = { created = fresh, migrations = {} }
   if not opts.readonly and opts.migrate ~= false then
-    local fresh = db:value("SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'") == 0
     info.migrations = M.migrate(db)
     if fresh and opts.seed ~= false then info.seeded = require("candor.seed").run(db) end
   end

@@ -85,8 +85,8 @@ function M.candor(argv, opts)
   local parts = {}
   if opts.cwd then parts[#parts + 1] = "cd " .. shell_quote(opts.cwd) .. " &&" end
   parts[#parts + 1] = "env"
-  for k, v in pairs(opts.env or {}) do parts[#parts + 1] = shell_quote(k .. "=" .. v) end
   for _, k in ipairs(opts.unset or {}) do parts[#parts + 1] = "-u " .. k end
+  for k, v in pairs(opts.env or {}) do parts[#parts + 1] = shell_quote(k .. "=" .. v) end
   parts[#parts + 1] = shell_quote(M.binary)
   for _, a in ipairs(argv) do parts[#parts + 1] = shell_quote(a) end
   local stdin = opts.stdin and M.write_file(dir .. "/stdin", opts.stdin) or "/dev/null"
