@@ -6,12 +6,22 @@ CC      ?= cc
 PKGS    := lua5.4 lua5.4-luv lua5.4-cjson libuv libcurl sqlite3 libcrypto libcrypt libedit
 # Debian packages that provide the above (and the tools the tests and benchmarks use).
 DEBS    := build-essential pkg-config liblua5.4-dev lua-cjson lua-cjson-dev lua-luv-dev \
-           libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcrypt-dev libedit-dev
+           libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcrypt-dev libedit-dev \
+           libncurses-dev libbsd-dev libmd-dev
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# build/candor links Debian's static archives, not PIE: a dynamic link spent most of
+# `candor version` relocating libcrypto's symbols, and PIE relocations dirty pages
+# (see bench/startup.lua). Lua's API stays exported for C modules a user requires;
+# the other libraries' symbols are hidden.
+STATIC_ARCHIVES := liblua5.4-luv.a liblua5.4-cjson.a liblua5.4.a libuv_a.a libsqlite3.a \
+           libcrypto.a libcrypt.a libedit.a libtinfo.a libbsd.a libmd.a
+HIDDEN  := $(subst $(eval) ,:,$(filter-out liblua5.4.a,$(STATIC_ARCHIVES)))
+BIN_LIBS = -no-pie -Wl,-Bstatic $(addprefix -l:,$(STATIC_ARCHIVES)) -Wl,-Bdynamic \
+           -lm -ldl -lpthread -Wl,--export-dynamic -Wl,--exclude-libs,$(HIDDEN)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC     := $(wildcard src/*.c)
@@ -28,7 +38,7 @@ all: build/candor
 
 build/candor: $(OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LIBS) -Wl,--export-dynamic
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(BIN_LIBS)
 
 build/obj/%.o: src/%.c $(wildcard src/*.h)
 	@mkdir -p $(@D)
@@ -84,7 +94,8 @@ demo: deps
 	@sh tests/demo.sh
 
 bench: build/candor
-	@for b in bench/*.sh; do sh $$b || exit 1; done
+	@for b in bench/*.lua; do case $$b in */common.lua) continue;; esac; \
+	  echo "== $$b"; build/candor lua $$b || exit 1; done
 
 install: build/candor
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/candor

@@ -430,7 +430,19 @@ static const luaL_Reg db_funcs[] = {
     {NULL, NULL}
 };
 
+/* Before SQLite initializes: no global memory statistics (they take a mutex on
+ * every allocation) and no per-connection mutexes; each connection belongs to
+ * the one thread that opened it. */
+static void db_configure_once(void) {
+    static int done;
+    if (done) return;
+    done = 1;
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+}
+
 int luaopen_core_db(lua_State *L) {
+    db_configure_once();
     luaL_newmetatable(L, DB_STMT_MT);
     lua_pushcfunction(L, stmt_gc);
     lua_setfield(L, -2, "__gc");

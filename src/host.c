@@ -223,17 +223,25 @@ static int host_set_memory_limit(lua_State *L) {
     return 0;
 }
 
-/* now() -> "2026-11-25T12:00:00.123Z" */
+/* now() -> "2026-11-25T12:00:00.123Z". Every row written gets one, so the
+ * date and time are formatted once per second and only the milliseconds after. */
 static int host_now(lua_State *L) {
+    static time_t cached_sec = -1;
+    static char buf[64];   /* "YYYY-MM-DDTHH:MM:SS.mmmZ"; roomy for any year gmtime gives */
     struct timespec ts;
-    struct tm tm;
-    char buf[40];
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-    lua_pushlstring(L, buf, (size_t)n);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.000Z",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_sec = ts.tv_sec;
+    }
+    int ms = (int)(ts.tv_nsec / 1000000);
+    buf[20] = (char)('0' + ms / 100);
+    buf[21] = (char)('0' + ms / 10 % 10);
+    buf[22] = (char)('0' + ms % 10);
+    lua_pushlstring(L, buf, 24);
     return 1;
 }
 

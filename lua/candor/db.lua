@@ -113,6 +113,9 @@ function M.open(path, opts)
     if not opts.readonly then
       db:exec("PRAGMA journal_mode = WAL")
       db:exec("PRAGMA synchronous = NORMAL")
+      -- Big transactions (a pipeline's llm_calls, a discovery run) spill out of
+      -- SQLite's default 2 MB page cache; memory is only taken as pages are used.
+      db:exec("PRAGMA cache_size = -65536")
     end
   end)
   if not ok then

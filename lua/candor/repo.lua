@@ -50,6 +50,17 @@ function M.define(table_name, columns)
     r.kinds[name] = kind
   end
   r.has_updated_at = r.kinds.updated_at ~= nil
+  -- For insert: each column's position, the positions stamped with the current
+  -- time, and an encoder only where the kind needs one (JSON, booleans).
+  r.index, r.stamped, r.encoders = {}, {}, {}
+  for i, name in ipairs(r.columns) do
+    r.index[name] = i
+    if name == "created_at" or name == "updated_at" or name == "timestamp" then r.stamped[#r.stamped + 1] = i end
+    local enc = encode[r.kinds[name]]
+    if enc then r.encoders[i] = function(v) if v == null then return nil end return enc(v) end end
+  end
+  if #r.columns > 62 then error("repository " .. table_name .. ": too many columns for the insert bitmask") end
+  r.scratch = {}
   return r
 end
 
@@ -86,36 +97,51 @@ function M.id() return crypto.nanoid() end
 M.now = host.now
 
 -- insert(db, fields) -> the row as stored (with id and timestamps). Columns not
--- given take the table's default.
+-- given take the table's default; cjson.null stores NULL. This is the hot path of
+-- logging and bulk writes: one pass over the given fields puts each value in its
+-- column's slot, and the statement (chosen by a bitmask of the columns present)
+-- binds ?N to column N straight from those slots.
 function Repo:insert(db, fields)
-  for k in pairs(fields) do
-    if not self.kinds[k] then self:check_column(k) end
+  local index, encoders, vals = self.index, self.encoders, self.scratch
+  local mask = 0
+  for k, v in pairs(fields) do
+    local i = index[k]
+    if not i then self:check_column(k) end
+    local enc = encoders[i]
+    if enc then v = enc(v) elseif v == null then v = nil end
+    vals[i] = v
+    mask = mask | (1 << i)
+  end
+  local id_i = index.id
+  if id_i and mask & (1 << id_i) == 0 then
+    local id = crypto.nanoid()
+    fields.id, vals[id_i] = id, id
+    mask = mask | (1 << id_i)
   end
   local now
-  local present, values = {}, {}
-  for _, name in ipairs(self.columns) do
-    local v = fields[name]
-    if v == nil then
-      if name == "id" then v = crypto.nanoid() fields.id = v
-      elseif name == "created_at" or name == "updated_at" or name == "timestamp" then
-        now = now or host.now()
-        v = now
-        fields[name] = v
+  for _, i in ipairs(self.stamped) do
+    if mask & (1 << i) == 0 then
+      now = now or host.now()
+      fields[self.columns[i]], vals[i] = now, now
+      mask = mask | (1 << i)
+    end
+  end
+  local sql = self.sql_cache[mask]
+  if not sql then
+    local names, params = {}, {}
+    for i = 1, #self.columns do
+      if mask & (1 << i) ~= 0 then
+        names[#names + 1] = self.columns[i]
+        params[#params + 1] = "?" .. i
       end
     end
-    if v ~= nil then
-      present[#present + 1] = name
-      values[#values + 1] = self:encode(name, v)
-    end
+    sql = string.format("INSERT INTO %s (%s) VALUES (%s)", self.table, table.concat(names, ", "),
+      table.concat(params, ", "))
+    self.sql_cache[mask] = sql
   end
-  local key = table.concat(present, ",")
-  local sql = self.sql_cache[key]
-  if not sql then
-    sql = string.format("INSERT INTO %s (%s) VALUES (%s)", self.table, key,
-      string.rep("?", #present, ", "))
-    self.sql_cache[key] = sql
-  end
-  db:run(sql, table.unpack(values, 1, #present))
+  -- Slots of columns absent here may hold an earlier row's values: harmless, since
+  -- this statement references only the columns set above.
+  db:run(sql, vals)
   return fields
 end
 

@@ -86,6 +86,10 @@ T.test("deleting a session cascades to its versions, messages and action jobs", 
   local u = R.users.insert { username = "ana", email = "ana@example.com", password_hash = "x", display_name = "Ana" }
   local s = R.sessions.insert { user_id = u.id, name = "s", asset_types = { "battlecard" } }
   T.eq(R.sessions.get(s.id).pipeline, "outside-in", "column default applies")
+  local s2 = R.sessions.insert { user_id = u.id, name = "s2", asset_types = {}, pipeline = cjson.null }
+  T.eq(db:value("SELECT pipeline IS NULL FROM sessions WHERE id = ?", s2.id), 1, "cjson.null stores NULL, not the default")
+  local s3 = R.sessions.insert { user_id = u.id, name = "s3", asset_types = {} }
+  T.eq(R.sessions.get(s3.id).pipeline, "outside-in", "a slot left by the previous insert is not reused")
   R.session_versions.insert { session_id = s.id, asset_type = "battlecard", version_number = 1, content = "v1", source = "generation" }
   R.session_messages.insert { session_id = s.id, role = "user", content = "hi" }
   R.action_jobs.insert { session_id = s.id, asset_type = "battlecard", action_name = "deslop" }
