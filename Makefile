@@ -94,6 +94,8 @@ demo: deps
 	@sh tests/demo.sh
 
 bench: build/candor
+	@command -v hyperfine >/dev/null 2>&1 || { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get install -y -qq hyperfine || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq hyperfine; }; }
 	@for b in bench/*.lua; do case $$b in */common.lua) continue;; esac; \
 	  echo "== $$b"; build/candor lua $$b || exit 1; done
 

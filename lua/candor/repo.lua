@@ -195,9 +195,11 @@ end
 function Repo:list(db, filters, opts)
   opts = opts or {}
   local where, values = self:where(filters)
-  local order = opts.order or (self.kinds.created_at and "created_at, id" or "id")
+  -- Rows written in one millisecond keep their insertion order (rowid).
+  local order = opts.order or (self.kinds.created_at and "created_at, rowid" or "rowid")
   for col in order:gmatch("[%w_]+") do
-    if col:upper() ~= "ASC" and col:upper() ~= "DESC" then self:check_column(col) end
+    local up = col:upper()
+    if up ~= "ASC" and up ~= "DESC" and col ~= "rowid" then self:check_column(col) end
   end
   local sql = "SELECT * FROM " .. self.table .. where .. " ORDER BY " .. order
   if opts.limit then

@@ -37,7 +37,9 @@ return {
       else
         if e.description ~= "" then app.out("    ", e.description, "\n") end
         for _, p in ipairs(e.params) do
-          local extra = p.required and "" or (p.default ~= nil and (" [default: " .. tostring(p.default) .. "]") or " [optional]")
+          local default = p.default ~= nil and tostring(p.default) or nil
+          if default and #default > 40 then default = default:sub(1, 37) .. "..." end
+          local extra = p.required and "" or (default and (" [default: " .. default .. "]") or " [optional]")
           app.out(string.format("    --param %s=...  %s%s\n", p.name, p.description, extra))
         end
       end
