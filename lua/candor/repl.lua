@@ -15,7 +15,7 @@ function M.environment(app)
   env.db = db
   env.repo = require("candor.repo").bind(db)
   env.crypto = require "core.crypto"
-  env.json = require "cjson"
+  env.json = require "candor.json"
   env.uv = require "luv"
   env.async = async
   env.host = host

@@ -2,6 +2,7 @@
 -- table's columns once; this file turns the declaration into insert, get, update,
 -- delete, list and count, with ids, timestamps, JSON and booleans handled alike.
 local cjson = require "cjson"
+local json = require "candor.json"
 local crypto = require "core.crypto"
 local host = require "core.host"
 
@@ -12,7 +13,7 @@ local null = cjson.null
 -- Column kinds: "text", "int", "real", "json", "bool", "id" and "time".
 local encode = {
   json = function(v)
-    if type(v) == "table" then return cjson.encode(v) end
+    if type(v) == "table" then return json.encode(v) end
     return v
   end,
   bool = function(v)

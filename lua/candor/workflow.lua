@@ -144,7 +144,7 @@ function M.context(wf, opts)
     each = async.each,
     sleep = async.sleep,
     now = host.now,
-    json = require "cjson",
+    json = require "candor.json",
   }
   ctx.repo = opts.db and require("candor.repo").bind(opts.db) or nil
   ctx.log = function(fmt, ...)

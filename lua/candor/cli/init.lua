@@ -18,8 +18,7 @@ return {
     local tables = db:value([[SELECT count(*) FROM sqlite_schema WHERE type = 'table'
       AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations']])
     if opts.json then
-      local cjson = require "cjson"
-      app.out(cjson.encode({ path = app.db_path(), created = info.created, migrations = applied,
+      app.out(require("candor.json").encode({ path = app.db_path(), created = info.created, migrations = applied,
         tables = tables, seeded = seeded }), "\n")
       return 0
     end

@@ -52,7 +52,8 @@ function M.run(app, opts, pos)
   end
   local result = task.results[1]
   if opts.json then
-    local ok, text = pcall(require("cjson").encode, result == nil and require("cjson").null or result)
+    local json = require "candor.json"
+    local ok, text = pcall(json.encode, result == nil and json.null or result)
     if not ok then error("workflow result cannot be written as JSON: " .. tostring(text), 0) end
     app.out(text, "\n")
   elseif result ~= nil then

@@ -79,14 +79,14 @@ function M.run(app, opts, pos)
     return 0
   end
   if opts.json then
-    local cjson = require "cjson"
+    local json = require "candor.json"
     local parts = {}
     for i, row in ipairs(rows) do
       local obj = {}
       for _, c in ipairs(cols) do
         local v = row[c]
-        if v == nil then v = cjson.null end
-        obj[#obj + 1] = cjson.encode(c) .. ":" .. cjson.encode(v)
+        if v == nil then v = json.null end
+        obj[#obj + 1] = json.encode(c) .. ":" .. json.encode(v)
       end
       parts[i] = "{" .. table.concat(obj, ",") .. "}"
     end

@@ -27,7 +27,7 @@ return {
       list[#list + 1] = e
     end
     if opts.json then
-      app.out(require("cjson").encode(list), "\n")
+      app.out(require("candor.json").encode(list), "\n")
       return 0
     end
     for _, e in ipairs(list) do

@@ -1,0 +1,25 @@
+-- candor.json (slashes left readable, exact round trips) and candor.pretty.
+local T = require "candor.testing"
+local json = require "candor.json"
+local pretty = require "candor.pretty"
+
+T.test("json: slashes stay readable and every string round-trips", function()
+  T.eq(json.encode({ url = "https://example.com/a/b" }), '{"url":"https://example.com/a/b"}')
+  for _, s in ipairs({ "a/b", "a\\/b", "\\\\/", "/\\", "\\", "", "\"/\"", "\0/" }) do
+    T.eq(json.decode(json.encode(s)), s, "round trip of " .. s)
+  end
+  T.ok(json.null == require("core.db").null, "one null for JSON and SQL")
+end)
+
+T.test("pretty: sorted keys, short arrays inline, depth limit, cycles marked", function()
+  T.eq(pretty.format({ b = 1, a = "x", [1] = true }), '{\n  true,\n  a = "x",\n  b = 1,\n}')
+  T.eq(pretty.format({ 1, 2, 3 }), "{ 1, 2, 3 }")
+  T.eq(pretty.format({ a = { b = { c = {} } } }, { depth = 2 }), "{\n  a = {\n    b = {...},\n  },\n}")
+  local t = {}
+  t.self = t
+  T.ok(pretty.format(t):find("<cycle: table: ", 1, true), "cycle marked")
+  local shared = { 1 }
+  T.eq(pretty.format({ x = shared, y = shared }), "{\n  x = { 1 },\n  y = { 1 },\n}", "a table seen twice is not a cycle")
+  T.eq(pretty.format("line\nbreak"), '"line\\nbreak"')
+  T.eq(pretty.format(json.null), "null")
+end)
