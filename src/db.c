@@ -71,7 +71,7 @@ static int db_open(lua_State *L) {
         lua_getfield(L, 2, "readonly");
         readonly = lua_toboolean(L, -1);
         lua_getfield(L, 2, "busy_timeout");
-        timeout = (int)luaL_optinteger(L, -1, 5000);
+        timeout = (int)luaL_optnumber(L, -1, 5000);
         lua_pop(L, 2);
     }
     Db *d = lua_newuserdatauv(L, sizeof *d, 2);   /* owner first, then the resource */
@@ -281,7 +281,13 @@ static int db_query(lua_State *L) {
     while (db_step_row(L, d, st, names))
         lua_rawseti(L, -2, ++n);
     db_finish(st);
-    lua_pushvalue(L, names);
+    /* the caller gets its own copy: the cached one names every later row */
+    int ncol = (int)lua_rawlen(L, names);
+    lua_createtable(L, ncol, 0);
+    for (int i = 1; i <= ncol; i++) {
+        lua_rawgeti(L, names, i);
+        lua_rawseti(L, -2, i);
+    }
     return 2;
 }
 
@@ -309,11 +315,13 @@ static int db_value(lua_State *L) {
     return 1;
 }
 
-/* run(sql, ...) -> rows changed, last insert rowid */
+/* run(sql, ...) -> rows changed by this statement (0 for one that changes
+ * nothing, not a leftover count), last insert rowid */
 static int db_run(lua_State *L) {
     Db *d = db_check(L, 1);
     sqlite3_stmt *st = db_prepare(L, d);
     db_bind(L, d, st, lua_gettop(L) - 2);
+    sqlite3_int64 before = sqlite3_total_changes64(d->db);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {}
     if (rc != SQLITE_DONE) {
@@ -322,7 +330,7 @@ static int db_run(lua_State *L) {
         return lua_error(L);
     }
     db_finish(st);
-    lua_pushinteger(L, sqlite3_changes64(d->db));
+    lua_pushinteger(L, sqlite3_total_changes64(d->db) - before);
     lua_pushinteger(L, sqlite3_last_insert_rowid(d->db));
     return 2;
 }
@@ -349,8 +357,11 @@ static int db_rows(lua_State *L) {
     DbStmt *s = lua_newuserdatauv(L, sizeof *s, 0);   /* own statement: not shared with the cache */
     s->st = NULL;
     luaL_setmetatable(L, DB_STMT_MT);
-    if (sqlite3_prepare_v2(d->db, sql, -1, &s->st, NULL) != SQLITE_OK) return db_error(L, d, sql);
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(d->db, sql, -1, &s->st, &tail) != SQLITE_OK) return db_error(L, d, sql);
     if (!s->st) return luaL_error(L, "empty SQL statement");
+    while (tail && *tail && strchr(" \t\r\n;", *tail)) tail++;
+    if (tail && *tail) return luaL_error(L, "rows takes one statement (use exec for scripts)\n  in: %s", sql);
     db_bind(L, d, s->st, nargs);
     int ncol = sqlite3_column_count(s->st);
     lua_pushvalue(L, 1);
@@ -371,9 +382,10 @@ static int db_in_transaction(lua_State *L) {
     return 1;
 }
 
-static int db_changes(lua_State *L) {
+/* total_changes() -> rows changed on this connection since it opened */
+static int db_total_changes(lua_State *L) {
     Db *d = db_check(L, 1);
-    lua_pushinteger(L, sqlite3_changes64(d->db));
+    lua_pushinteger(L, sqlite3_total_changes64(d->db));
     return 1;
 }
 
@@ -416,7 +428,7 @@ static const luaL_Reg db_methods[] = {
     {"run", db_run},
     {"rows", db_rows},
     {"in_transaction", db_in_transaction},
-    {"changes", db_changes},
+    {"total_changes", db_total_changes},
     {"filename", db_filename},
     {"readonly", db_readonly},
     {"is_open", db_is_open},

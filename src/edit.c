@@ -23,7 +23,7 @@ static int edit_add_history(lua_State *L) {
     return 0;
 }
 
-/* load_history(path) -> true | nil, message (a missing file is not an error) */
+/* load_history(path) -> true; a missing or unreadable file just means no history yet */
 static int edit_load_history(lua_State *L) {
     const char *path = luaL_checkstring(L, 1);
     FILE *f = fopen(path, "r");

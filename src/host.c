@@ -3,6 +3,7 @@
 #include "db.h"
 #include "crypto.h"
 #include "edit.h"
+#include "score.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct HostLimit {
     uint64_t max_instructions;   /* 0 = none */
     uint64_t count;
     uint64_t deadline_ns;        /* uv_hrtime() deadline; 0 = none */
+    uint64_t timeout_ms;         /* for the message */
     int tripped;
     char *message;               /* set when tripped, owned */
     char *name;                  /* what is limited, e.g. "workflow 'x'"; owned */
@@ -113,7 +115,7 @@ static void host_hook(lua_State *L, lua_Debug *ar) {
             snprintf(detail, sizeof detail, "exceeded its instruction limit of %llu instructions (runaway loop?)",
                      (unsigned long long)lim->max_instructions);
         else
-            snprintf(detail, sizeof detail, "exceeded its time limit");
+            snprintf(detail, sizeof detail, "exceeded its time limit of %gs", (double)lim->timeout_ms / 1000.0);
         /* Where it was when it tripped: the line a user should look at. */
         char where[LUA_IDSIZE + 32] = "";
         if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
@@ -161,6 +163,7 @@ static int host_limit_new(lua_State *L) {
     lua_Integer ms = luaL_optinteger(L, -1, 0);
     if (ms < 0) return luaL_error(L, "limit: timeout_ms must be >= 0");
     if (ms) lim->deadline_ns = uv_hrtime() + (uint64_t)ms * 1000000u;
+    lim->timeout_ms = (uint64_t)ms;
     lua_getfield(L, 1, "name");
     const char *name = luaL_optstring(L, -1, "script");
     lim->name = strdup(name);
@@ -178,13 +181,11 @@ static int host_limit_attach(lua_State *L) {
     return 0;
 }
 
-/* limit_activate(limit|nil) -> previous: the scheduler calls this around each resume. */
+/* limit_activate(limit|nil): the scheduler calls this around each resume. */
 static int host_limit_activate(lua_State *L) {
     Host *h = host_of(L);
-    HostLimit *lim = lua_isnoneornil(L, 1) ? NULL : limit_check(L, 1);
-    lua_pushlightuserdata(L, h->active_limit);
-    h->active_limit = lim;
-    return 1;
+    h->active_limit = lua_isnoneornil(L, 1) ? NULL : limit_check(L, 1);
+    return 0;
 }
 
 /* limit_status(limit) -> tripped, message, instructions counted */
@@ -402,6 +403,7 @@ int host_init(Host *h, char *err, size_t errlen) {
     host_preload(L, "core.db", luaopen_core_db);
     host_preload(L, "core.crypto", luaopen_core_crypto);
     host_preload(L, "core.edit", luaopen_core_edit);
+    host_preload(L, "core.score", luaopen_core_score);
     return 0;
 }
 

@@ -32,6 +32,14 @@ end
 local function finish(task, status, ...)
   task.status = status
   task.finished = true
+  -- Cleanups registered with on_exit run whatever ended the task (a limit can
+  -- close its coroutine without unwinding any pcall).
+  local exits = task.exits
+  task.exits = nil
+  for i = #(exits or {}), 1, -1 do
+    local ok, err = pcall(exits[i])
+    if not ok then io.stderr:write("candor: task cleanup failed: ", tostring(err), "\n") end
+  end
   if status == "done" then task.results = table.pack(...) end
   if task.parent then task.parent.children[task] = nil end
   local waiters = task.waiters
@@ -115,6 +123,19 @@ function M.spawn(fn, opts, ...)
 end
 
 function M.current() return current end
+
+-- on_exit(fn) -> remove(): fn runs when the running task ends, however it ends;
+-- remove() unregisters it. Outside a task it never runs (nothing to end).
+function M.on_exit(fn)
+  local task = current
+  if not task then return function() end end
+  task.exits = task.exits or {}
+  local list = task.exits
+  list[#list + 1] = fn
+  return function()
+    for i = #list, 1, -1 do if list[i] == fn then table.remove(list, i) break end end
+  end
+end
 
 -- The running task's context (job, session, profile...), inherited by children.
 function M.context() return current and current.ctx or root_ctx end
@@ -243,7 +264,8 @@ end
 
 -- each(list, fn, {concurrency = N}) -> results in list order; fn(item, index).
 function M.each(list, fn, opts)
-  local limit = opts and opts.concurrency or #list
+  local limit = math.tointeger(opts and opts.concurrency or math.max(#list, 1))
+  if not limit or limit < 1 then error("each: concurrency must be a whole number >= 1", 2) end
   local results, nextidx, failed = {}, 1, nil
   local workers = {}
   local function worker()

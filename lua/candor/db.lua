@@ -22,7 +22,15 @@ function methods:transaction(fn, ...)
   else
     self:exec("BEGIN IMMEDIATE")
   end
+  -- A task stopped by a limit never returns here: roll back when it ends.
+  local remove = require("candor.async").on_exit(function()
+    if self:is_open() and self:in_transaction() then
+      if nested then pcall(self.exec, self, "ROLLBACK TO " .. sp .. "; RELEASE " .. sp)
+      else pcall(self.exec, self, "ROLLBACK") end
+    end
+  end)
   local res = table.pack(pcall(fn, ...))
+  remove()
   if res[1] then
     if nested then self:exec("RELEASE " .. sp) else self:exec("COMMIT") end
     return table.unpack(res, 2, res.n)

@@ -27,6 +27,12 @@ function M.exists(path)
   return false
 end
 
+function M.is_file(path)
+  local uv = require "luv"
+  local st = uv.fs_stat(path)
+  return st ~= nil and st.type == "file"
+end
+
 function M.is_dir(path)
   local uv = require "luv"
   local st = uv.fs_stat(path)
@@ -100,7 +106,9 @@ function M.mkdir_p(dir)
 end
 
 function M.dirname(path)
-  return path:match("^(.*)/[^/]*$") or "."
+  local d = path:match("^(.*)/[^/]*$")
+  if d == nil then return "." end
+  return d == "" and "/" or d
 end
 
 local function xdg(var, fallback)

@@ -32,7 +32,9 @@ function M.environment(app)
     -- run(name, params) -> result; loaded fresh, checked and limited like `candor run`
     run = function(name, params)
       local wf = workflow.load(name)
-      local task = workflow.run(wf, workflow.check_params(wf, params or {}), { db = db })
+      local task = workflow.run(wf, workflow.check_params(wf, params or {}), { db = db,
+        on_log = function(msg) io.stderr:write(msg, "\n") end,
+        on_progress = function(pct, step) io.stderr:write(string.format("[%3d%%] %s\n", pct, step or "")) end })
       if task.status ~= "done" then error(task.error, 0) end
       return table.unpack(task.results, 1, task.results.n)
     end,

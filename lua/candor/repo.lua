@@ -1,14 +1,13 @@
 -- Repositories: one module per table under candor/repo/. A module declares its
 -- table's columns once; this file turns the declaration into insert, get, update,
 -- delete, list and count, with ids, timestamps, JSON and booleans handled alike.
-local cjson = require "cjson"
 local json = require "candor.json"
 local crypto = require "core.crypto"
 local host = require "core.host"
 
 local M = {}
 
-local null = cjson.null
+local null = json.null
 
 -- Column kinds: "text", "int", "real", "json", "bool", "id" and "time".
 local encode = {
@@ -25,7 +24,7 @@ local encode = {
 local decode = {
   json = function(v)
     if type(v) ~= "string" then return v end
-    local ok, r = pcall(cjson.decode, v)
+    local ok, r = pcall(json.decode, v)
     if ok then return r end
     return v   -- keep text that is not JSON rather than lose it
   end,
@@ -152,21 +151,22 @@ end
 
 -- update(db, id, fields) -> true when a row changed. updated_at is set for you.
 function Repo:update(db, id, fields)
-  local sets, values = {}, {}
+  for k in pairs(fields) do self:check_column(k) end
+  local sets, values, n = {}, {}, 0
   if self.has_updated_at and fields.updated_at == nil then fields.updated_at = host.now() end
   for _, name in ipairs(self.columns) do
     local v = fields[name]
     if v ~= nil and name ~= "id" then
-      sets[#sets + 1] = name .. " = ?"
-      values[#values + 1] = self:encode(name, v)
+      n = n + 1
+      sets[#sets + 1] = name .. " = ?" .. n
+      values[n] = self:encode(name, v)   -- nil for cjson.null: ?n binds NULL
     end
   end
-  for k in pairs(fields) do self:check_column(k) end
-  if #sets == 0 then return false end
-  values[#values + 1] = id
-  local n = db:run("UPDATE " .. self.table .. " SET " .. table.concat(sets, ", ") .. " WHERE id = ?",
-    table.unpack(values, 1, #values))
-  return n > 0
+  if n == 0 then return false end
+  values[n + 1] = id
+  local changed = db:run("UPDATE " .. self.table .. " SET " .. table.concat(sets, ", ") ..
+    " WHERE id = ?" .. (n + 1), values)
+  return changed > 0
 end
 
 function Repo:delete(db, id)

@@ -17,8 +17,8 @@ M.usage = usage
 
 -- A workflow name is its path under workflows/ without ".lua"; a path to a file works too.
 function M.find(name)
-  if name:find("/", 1, true) and paths.exists(name) or name:match("%.lua$") then
-    if not paths.exists(name) then return nil end
+  if name:match("%.lua$") then
+    if not paths.is_file(name) then return nil end
     return name, true
   end
   return paths.find("workflows", name .. ".lua")
@@ -157,8 +157,6 @@ function M.context(wf, opts)
   return ctx
 end
 
-local function mib(n) return math.floor(n / 1048576 + 0.5) end
-
 -- run(wf, params, {db, instructions, memory_mb, timeout_s, on_log, on_progress})
 -- -> task (finished). A failure is in task.error with the file and line;
 -- limits name the workflow.
@@ -173,7 +171,7 @@ function M.run(wf, params, opts)
   }
   local memory_mb = opts.memory_mb or limits.memory_mb or M.defaults.memory_mb
   local used, _, old_cap = host.memory()
-  host.set_memory_limit(used + memory_mb * 1048576)
+  host.set_memory_limit(used + math.floor(memory_mb * 1048576))
   local ctx = M.context(wf, opts)
   local task = async.spawn(wf.run, { name = label, limit = limit, ctx = { workflow = wf.name } }, ctx, params)
   -- The hook checks the deadline while Lua runs; this timer covers a task that waits.
@@ -189,7 +187,7 @@ function M.run(wf, params, opts)
   host.set_memory_limit(old_cap)
   if not ok then error(err, 0) end
   if task.status == "failed" and task.error == "not enough memory" then
-    task.error = string.format("%s stopped: exceeded its memory limit of %d MiB", label, mib(memory_mb * 1048576))
+    task.error = string.format("%s stopped: exceeded its memory limit of %g MiB", label, memory_mb)
   end
   return task
 end

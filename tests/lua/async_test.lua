@@ -116,3 +116,8 @@ T.test("a Lua error in a luv timer callback is reported and the host keeps runni
   T.contains(reported, "callback blew up")
   T.eq(async.parallel { function() return "still alive" end }, { "still alive" })
 end)
+
+T.test("each rejects a concurrency below 1 and handles an empty list", function()
+  T.raises(function() async.each({ 1 }, function() end, { concurrency = 0 }) end, "concurrency must be a whole number >= 1")
+  T.eq(async.each({}, function() error("never") end), {})
+end)

@@ -54,6 +54,9 @@ T.test("usage errors exit 2 with a one-line hint", function()
     { { "--db" }, "option %-%-db needs a value" },
     { { "sql", "--db" }, "option %-%-db needs a value" },
     { { "version", "--json=1" }, "unknown option %-%-json" },
+    { { "--db", "", "init" }, "%-%-db needs a path" },
+    { { "run", "examples/demo", "--max-instructions", "1.5" }, "%-%-max%-instructions must be a whole number" },
+    { { "run", "examples/demo", "--max-memory", "-3" }, "%-%-max%-memory must be a positive number" },
   }
   for _, case in ipairs(cases) do
     local r = candor(dir, case[1])
@@ -259,4 +262,21 @@ T.test("repl: piped chunks run without prompts, multi-line input, tasks awaited"
   T.eq(r.code, 1)
   T.eq(r.out, '"after"\n')
   T.contains(r.err, "boom")
+end)
+
+T.test("regressions: init --json on creation, change counts, error tables, a same-named directory", function()
+  local dir = T.tmpdir()
+  local j = cjson.decode(candor(dir, { "init", "--json" }).out)
+  T.eq(j.created, true)
+  T.eq(j.seeded.voice_profiles, 4, "what the first open seeded is reported")
+  j = cjson.decode(candor(dir, { "init", "--json" }).out)
+  T.eq(candor(dir, { "init", "--json" }).out:match('"migrations":(%[%])') ~= nil, true, "no migrations is []")
+  T.eq(candor(dir, { "sql", "--write", "PRAGMA foreign_keys = ON" }).out, "0 rows changed\n")
+  local wf = T.write_file(dir .. "/tbl.lua", 'return { run = function() error({ message = "structured failure", code = 7 }) end }')
+  local r = candor(dir, { "run", wf })
+  T.eq(r.code, 1)
+  T.eq(r.err, "candor: structured failure\n")
+  os.execute("mkdir -p " .. dir .. "/examples/demo")
+  r = candor(dir, { "run", "examples/demo", "--json" }, { cwd = dir })
+  T.eq(r.code, 0, r.err)
 end)

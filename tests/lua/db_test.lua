@@ -206,3 +206,22 @@ T.test("readonly connections refuse writes", function()
   T.raises(function() ro:run("DELETE FROM settings") end, "readonly")
   ro:close()
 end)
+
+T.test("query hands out its own column list; rows() takes one statement; run counts only its own changes", function()
+  local db = mem()
+  local _, cols = db:query("SELECT 1 AS a")
+  cols[1] = "changed"
+  local rows = db:query("SELECT 1 AS a")
+  T.eq(rows[1].a, 1, "the cached names are untouched")
+  T.raises(function() db:rows("SELECT 1; SELECT 2") end, "rows takes one statement")
+  db:run("INSERT INTO t (name) VALUES ('x')")
+  T.eq(db:run("PRAGMA user_version = 3"), 0, "a pragma changes no rows")
+  T.eq(db:run("UPDATE t SET name = 'y'"), 1)
+end)
+
+T.test("paths.dirname of a file at the root is /", function()
+  local paths = require "candor.paths"
+  T.eq(paths.dirname("/c.db"), "/")
+  T.eq(paths.dirname("c.db"), ".")
+  T.eq(paths.dirname("/a/b/c.db"), "/a/b")
+end)

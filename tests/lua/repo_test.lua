@@ -49,6 +49,10 @@ T.test("update sets updated_at, encodes values, and rejects unknown columns", fu
   T.raises(function() R.voice_profiles.update(v.id, { colour = "red" }) end, "voice_profiles has no column 'colour'")
   T.raises(function() R.voice_profiles.insert { colour = "red" } end, "no column 'colour'")
   T.eq(R.voice_profiles.update("no-such-id", { name = "x" }), false)
+  local job = R.generation_jobs.insert { priority_id = R.messaging_priorities.by_slug("general").id, current_step = "x", error_message = "e" }
+  T.eq(R.generation_jobs.update(job.id, { current_step = cjson.null, progress = 5 }), true, "cjson.null sets NULL")
+  local after_job = R.generation_jobs.get(job.id)
+  T.eq({ after_job.current_step, after_job.progress, after_job.error_message }, { nil, 5, "e" })
   db:close()
 end)
 

@@ -23,3 +23,16 @@ T.test("pretty: sorted keys, short arrays inline, depth limit, cycles marked", f
   T.eq(pretty.format("line\nbreak"), '"line\\nbreak"')
   T.eq(pretty.format(json.null), "null")
 end)
+
+T.test("json: integral numbers decode as integers; marked empty arrays encode as []", function()
+  local v = json.decode('{"n": 1, "f": 2.5, "list": [1, 2], "deep": {"x": 3}}')
+  T.eq(math.type(v.n), "integer")
+  T.eq(math.type(v.f), "float")
+  T.eq(math.type(v.list[2]), "integer")
+  T.eq(math.type(v.deep.x), "integer")
+  T.eq(json.encode({ a = json.array() }), '{"a":[]}')
+  T.eq(json.encode(json.array({ 1, 2 })), "[1,2]")
+  local t = { inner = json.array() }
+  json.encode(t)
+  T.ok(getmetatable(t.inner) ~= nil and next(t.inner) == nil, "the input is not modified")
+end)

@@ -13,12 +13,14 @@ return {
     local ok, problem = dbm.quick_check(db)
     if not ok then error("database " .. app.db_path() .. " is damaged: " .. problem, 0) end
     local info = app.db_info
-    local applied = {}
+    local json = require "candor.json"
+    local applied = json.array()
+    for k, n in pairs(info.seeded or {}) do seeded[k] = seeded[k] + n end
     for _, m in ipairs(info.migrations) do applied[#applied + 1] = string.format("%04d_%s", m.version, m.name) end
     local tables = db:value([[SELECT count(*) FROM sqlite_schema WHERE type = 'table'
       AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations']])
     if opts.json then
-      app.out(require("candor.json").encode({ path = app.db_path(), created = info.created, migrations = applied,
+      app.out(json.encode({ path = app.db_path(), created = info.created, migrations = applied,
         tables = tables, seeded = seeded }), "\n")
       return 0
     end
@@ -28,7 +30,7 @@ return {
     app.out(string.format("  %d tables\n", tables))
     local parts = {}
     for _, k in ipairs({ "settings", "voice_profiles", "persona_critics", "messaging_priorities" }) do
-      local n = (info.seeded and info.seeded[k] or 0) + seeded[k]
+      local n = seeded[k]
       if n > 0 then parts[#parts + 1] = string.format("%d %s", n, k) end
     end
     app.out("  seeded: ", #parts > 0 and table.concat(parts, ", ") or "nothing new", "\n")

@@ -28,7 +28,8 @@ end
 -- What every command gets: options, output helpers, and the database opened on demand.
 local function new_app(global)
   local app = { verbose = global.verbose, db_flag = global.db }
-  app.color = host.isatty(1) and os.getenv("NO_COLOR") == nil and os.getenv("TERM") ~= "dumb"
+  local no_color = os.getenv("NO_COLOR")
+  app.color = host.isatty(1) and (no_color == nil or no_color == "") and os.getenv("TERM") ~= "dumb"
   app.tty = host.isatty(1)
   function app.db_path() return require("candor.paths").db_path(app.db_flag) end
   function app.db()
@@ -91,20 +92,24 @@ function M.main(argv)
       error(opts, 0)
     end
     if opts.db then global.db = opts.db end
+    if global.db == "" then error(args.usage_error("--db needs a path"), 0) end
     if opts.verbose then global.verbose = true end
     app = new_app(global)
     if opts.help then
       io.stdout:write(args.help(cmd))
       return 0
     end
-    local ok3, r = pcall(cmd.run, app, opts, pos)
+    local ok3, r = xpcall(cmd.run, function(e)
+      if type(e) ~= "table" then tb = debug.traceback(tostring(e), 2) end
+      return e
+    end, app, opts, pos)
     if not ok3 then
       if type(r) == "table" and r.kind == "usage" then r.command = r.command or name end
       error(r, 0)
     end
     return r or 0
   end, function(e)
-    if type(e) ~= "table" then tb = debug.traceback(tostring(e), 2) end
+    if type(e) ~= "table" and not tb then tb = debug.traceback(tostring(e), 2) end
     return e
   end)
   if app and app._db then pcall(app._db.close, app._db) end

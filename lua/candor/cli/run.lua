@@ -18,10 +18,16 @@ local M = {
   examples = { "candor run examples/demo", "candor run ./my-flow.lua --param pain='slow CI builds'" },
 }
 
-local function number_opt(opts, key)
+local function number_opt(opts, key, whole)
   if opts[key] == nil then return nil end
   local n = tonumber(opts[key])
-  if not n or n <= 0 then error(args.usage_error("--" .. key .. " must be a positive number"), 0) end
+  if not n or n <= 0 or n ~= n or n == math.huge then
+    error(args.usage_error("--" .. key .. " must be a positive number"), 0)
+  end
+  if whole then
+    n = math.tointeger(n)
+    if not n then error(args.usage_error("--" .. key .. " must be a whole number"), 0) end
+  end
   return n
 end
 
@@ -39,7 +45,7 @@ function M.run(app, opts, pos)
   local quiet = opts.json or not app.tty
   local task = workflow.run(wf, params, {
     db = app.db(),
-    instructions = number_opt(opts, "max-instructions"),
+    instructions = number_opt(opts, "max-instructions", true),
     memory_mb = number_opt(opts, "max-memory"),
     timeout_s = number_opt(opts, "timeout"),
     on_log = function(msg) io.stderr:write(msg, "\n") end,
@@ -48,7 +54,9 @@ function M.run(app, opts, pos)
     end or nil,
   })
   if task.status ~= "done" then
-    error({ message = tostring(task.error), traceback = task.traceback }, 0)
+    local e = task.error
+    local msg = type(e) == "table" and (e.message and tostring(e.message) or pretty.format(e)) or tostring(e)
+    error({ message = msg, traceback = task.traceback }, 0)
   end
   local result = task.results[1]
   if opts.json then

@@ -59,6 +59,7 @@ function M.run(app, opts, pos)
   if not sql:match("%S") then error(args.usage_error("SQL is empty"), 0) end
   local db = app.db()          -- creates and migrates on first use
   if not opts.write then db = dbm.open(app.db_path(), { readonly = true }) end
+  local before = db:total_changes()
   local ok, rows, cols = pcall(db.query, db, sql)
   if not ok and tostring(rows):find("query takes one statement", 1, true) then
     if not opts.write then error("several statements given: run them one at a time, or pass --write to run a script", 0) end
@@ -66,7 +67,6 @@ function M.run(app, opts, pos)
     app.out("ok\n")
     return 0
   end
-  if not opts.write then db:close() end
   if not ok then
     local msg = tostring(rows)
     if msg:find("readonly database", 1, true) or msg:find("read-only", 1, true) then
@@ -74,8 +74,10 @@ function M.run(app, opts, pos)
     end
     error(msg, 0)
   end
+  local changed = opts.write and (db:total_changes() - before) or 0
+  if not opts.write then db:close() end
   if #cols == 0 then
-    if opts.json then app.out("[]\n") else app.out(string.format("%d row%s changed\n", app.db():changes(), app.db():changes() == 1 and "" or "s")) end
+    if opts.json then app.out("[]\n") else app.out(string.format("%d row%s changed\n", changed, changed == 1 and "" or "s")) end
     return 0
   end
   if opts.json then
