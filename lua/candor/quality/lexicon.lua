@@ -9,7 +9,9 @@ local paths = require "candor.paths"
 
 local M = {}
 
-M.files = { "slop.txt", "vendor.txt", "authenticity.txt", "abstract.txt" }
+-- Later files win a phrase two of them list: vendor-speak and slop over the
+-- broader brochure and abstract-claim lists.
+M.files = { "authenticity.txt", "abstract.txt", "slop.txt", "vendor.txt" }
 
 local cache, cache_order, CACHE_MAX = {}, {}, 8
 
