@@ -571,7 +571,7 @@ static void match_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, Sc
     for (size_t p = 0; p < pending.n; p++) cand_push(&found, r, pending.v[p]);
     free(pending.v);
     /* leftmost-longest, no overlaps */
-    qsort(found.v, found.n, sizeof *found.v, cand_order);
+    if (found.n > 1) qsort(found.v, found.n, sizeof *found.v, cand_order);   /* qsort(NULL, 0) is undefined */
     size_t covered = 0;
     int any = 0;
     for (size_t m = 0; m < found.n; m++) {
@@ -604,7 +604,7 @@ typedef struct {
     int sent_anchor, sent_first_in_par, sent_counted_par;
     int not_just, its_not, carry_not_just, carry_its_not;
     /* recent tokens for shapes */
-    char prev_word[24], prev2_word[24];
+    char prev_word[64], prev2_word[64];   /* as long as a token key */
     int triad_state, triad_adj;
     /* paragraph */
     int par_has_words;
@@ -877,13 +877,17 @@ static void word_token(Sig *g, size_t a, size_t b, int sentence_start) {
     if (strchr(key, '\'')) signal(g, SIG_CONTRACTION, a, b);
 
     int named = 0;
-    char next[24];
     if (word_in(key, MONTHS) || word_in(key, WEEKDAYS)) {
-        peek_word(s, g->len, b, next, sizeof next);
         size_t j = b;
         while (j < g->len && s[j] == ' ') j++;
         int num_next = j < g->len && s[j] >= '0' && s[j] <= '9';
-        if (word_in(key, WEEKDAYS) || num_next) { signal(g, SIG_DATE, a, b); named = 1; }
+        if (word_in(key, WEEKDAYS) || num_next) {
+            /* a date: the number after it is a day or a year, not a version */
+            signal(g, SIG_DATE, a, b);
+            g->triad_state = 0;
+            snprintf(g->prev_word, sizeof g->prev_word, "%s", "@date");
+            return;
+        }
     } else if (key[0] == 'q' && key[1] >= '1' && key[1] <= '4' && key[2] == '\0' && s[a] == 'Q') {
         signal(g, SIG_DATE, a, b);
         named = 1;

@@ -1,6 +1,6 @@
 #!/bin/sh
-# make demo: a fresh database in a temporary directory, the bundled example
-# workflow writing and reading real rows, and a look at what it left behind.
+# make demo: score the bundled sample drafts against two voices, offline and
+# instantly, in a fresh database in a temporary directory.
 set -eu
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d /tmp/candor-demo-XXXXXX)
@@ -8,25 +8,30 @@ trap 'rm -rf "$dir"' EXIT
 export CANDOR_DB="$dir/candor.db"
 candor=build/candor
 
-echo "== candor init (database in $dir)"
+echo "== candor init (a fresh database in $dir)"
 $candor init
 echo
-echo "== candor run examples/demo"
-$candor run examples/demo --param title="Our staging deploys take 45 minutes"
+echo "== The drafts: Tideline, a CI flaky-test detector, written well and badly (examples/drafts/)"
+for f in examples/drafts/*.md; do
+  printf '  %-34s %s\n' "$(basename "$f")" "$(head -1 "$f" | sed 's/<!-- *//; s/ *-->//')"
+done
 echo
-echo "== candor sql: the pain point and job the workflow wrote"
-$candor sql "SELECT p.title, p.source_type, j.status, j.progress
-             FROM generation_jobs j JOIN discovered_pain_points p ON p.id = j.pain_point_id"
+echo "== candor score --voice practitioner-community (the strictest voice): one bad draft in full"
+$candor score --voice practitioner-community --explain examples/drafts/01-launch-hype.md | tail -12
 echo
-echo "== candor sql: quality gates per voice (from the seeded voice profiles)"
-$candor sql "SELECT name,
-                    json_extract(scoring_thresholds, '$.slopMax') AS slop_max,
-                    json_extract(scoring_thresholds, '$.vendorSpeakMax') AS vendor_speak_max,
-                    json_extract(scoring_thresholds, '$.authenticityMin') AS authenticity_min
-             FROM voice_profiles ORDER BY name"
+for voice in practitioner-community product-launch; do
+  echo "== Gates for the $voice voice"
+  $candor sql "SELECT json_extract(scoring_thresholds, '$.slopMax') AS slop_max,
+                      json_extract(scoring_thresholds, '$.vendorSpeakMax') AS vendor_speak_max,
+                      json_extract(scoring_thresholds, '$.specificityMin') AS specificity_min,
+                      json_extract(scoring_thresholds, '$.authenticityMin') AS authenticity_min
+               FROM voice_profiles WHERE slug = '$voice'"
+  $candor score --voice "$voice" examples/drafts/*.md | grep -E '(PASS|FAIL) \||scored' | sed 's|examples/drafts/||'
+  echo
+done
+echo "== The same scores as JSON, for scripts (first file, trimmed)"
+$candor score --format json examples/drafts/05-one-pager-specific.md | head -c 400
+echo "..."
 echo
-echo "== candor repl (piped)"
-printf '%s\n' 'repo.persona_critics.count { is_active = true }' \
-              'db:value("SELECT count(*) FROM sqlite_schema WHERE type = '"'"'table'"'"'")' | $candor repl
-echo
-echo "Done. Try it yourself: export CANDOR_DB=/tmp/mine.db; build/candor init; build/candor repl"
+echo "Try it on your own text:  build/candor score --voice product-launch --explain my-draft.md"
+echo "In CI:                    build/candor score --gates --format sarif drafts/*.md > candor.sarif"

@@ -147,6 +147,11 @@ function M.context(wf, opts)
     json = require "candor.json",
   }
   ctx.repo = opts.db and require("candor.repo").bind(opts.db) or nil
+  -- score(text, {voice = name}) -> scores, per-dimension pass/fail and evidence
+  ctx.score = function(text, o)
+    o = o or {}
+    return require("candor.quality").score(text, { voice = o.voice, db = opts.db, lexicon_files = o.lexicon_files })
+  end
   ctx.log = function(fmt, ...)
     local msg = select("#", ...) > 0 and string.format(fmt, ...) or tostring(fmt)
     if opts.on_log then opts.on_log(msg) end
