@@ -18,9 +18,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
-#define SCORE_RING 512            /* normalized bytes remembered; > longest phrase */
 #define SCORE_MAX_PHRASE 480      /* normalized bytes in one phrase */
-#define SCORE_OUT_FLAG 0x80000000u
 #define SCORE_LEX_MT "candor.score.lexicon"
 #define SCORE_RESULT_MT "candor.score.result"
 
@@ -184,9 +182,9 @@ struct ScoreLexicon {
     char **cats; size_t ncats;
     char *pool; size_t pool_len, pool_cap;
     uint8_t cls[256]; uint32_t nclass;
-    uint32_t *delta;        /* nstates * nclass; SCORE_OUT_FLAG marks states with output */
+    uint8_t raw_cls[128];   /* an ASCII byte of text straight to its class (folded, spaces unified) */
+    uint32_t *trie;         /* nstates * nclass children; 0 = none (the root is no one's child) */
     int32_t *out;           /* pattern ending exactly at a state, or -1 */
-    int32_t *dict;          /* nearest state on the fail chain with output, or -1 */
     uint32_t nstates;
 };
 
@@ -369,17 +367,22 @@ static int build_automaton(Builder *b) {
             if (!lex->cls[c]) lex->cls[c] = (uint8_t)lex->nclass++;
         }
     if (lex->nclass > 255) FAIL("lexicon uses too many distinct bytes");
+    for (int b = 0; b < 128; b++) {
+        int space;
+        char nb;
+        normalize_cp((uint32_t)b, &nb, &space);
+        lex->raw_cls[b] = lex->cls[(uint8_t)nb];
+    }
     size_t maxstates = 1;
     for (size_t i = 0; i < b->n; i++) maxstates += b->items[i].nlen;
-    if (maxstates >= SCORE_OUT_FLAG) FAIL("lexicon too large");
+    if (maxstates >= 0x7FFFFFFF) FAIL("lexicon too large");
     size_t nc = lex->nclass;
     int32_t *go = malloc(maxstates * nc * sizeof *go);
     lex->out = malloc(maxstates * sizeof *lex->out);
-    lex->dict = malloc(maxstates * sizeof *lex->dict);
     lex->pats = calloc(b->n ? b->n : 1, sizeof *lex->pats);
     int32_t *fail = malloc(maxstates * sizeof *fail);
     uint32_t *queue = malloc(maxstates * sizeof *queue);
-    if (!go || !lex->out || !lex->dict || !lex->pats || !fail || !queue) {
+    if (!go || !lex->out || !lex->pats || !fail || !queue) {
         free(go); free(fail); free(queue);
         FAIL("out of memory");
     }
@@ -410,32 +413,30 @@ static int build_automaton(Builder *b) {
         pt->rword = (uint8_t)norm_edge_is_word(it->norm, it->nlen, 1);
         pt->phrase = it->phrase;
     }
-    /* breadth-first: fail links, dictionary links, full transitions */
+    /* Renumber states breadth-first: the shallow states, where walks spend
+     * nearly all their time, then sit together in memory. */
     size_t qh = 0, qt = 0;
-    fail[0] = 0;
-    lex->dict[0] = -1;
-    for (size_t c = 0; c < nc; c++) {
-        int32_t t = go[c];
-        if (t < 0) go[c] = 0;
-        else { fail[t] = 0; lex->dict[t] = -1; queue[qt++] = (uint32_t)t; }
-    }
+    queue[qt++] = 0;
     while (qh < qt) {
-        uint32_t s = queue[qh++];
+        uint32_t st = queue[qh++];
+        for (size_t c = 0; c < nc; c++)
+            if (go[st * nc + c] > 0) queue[qt++] = (uint32_t)go[st * nc + c];
+    }
+    uint32_t *old2new = (uint32_t *)fail;   /* same size; fail links are not needed */
+    for (size_t k = 0; k < qt; k++) old2new[queue[k]] = (uint32_t)k;
+    lex->trie = calloc((size_t)nstates * nc, sizeof *lex->trie);
+    int32_t *out2 = malloc((size_t)nstates * sizeof *out2);
+    if (!lex->trie || !out2) { free(out2); free(go); free(fail); free(queue); FAIL("out of memory"); }
+    for (uint32_t o = 0; o < nstates; o++) {
+        uint32_t n = old2new[o];
+        out2[n] = lex->out[o];
         for (size_t c = 0; c < nc; c++) {
-            int32_t t = go[s * nc + c];
-            if (t < 0) { go[s * nc + c] = go[(size_t)fail[s] * nc + c]; continue; }
-            int32_t f = go[(size_t)fail[s] * nc + c];
-            fail[t] = f;
-            lex->dict[t] = lex->out[f] >= 0 ? f : lex->dict[f];
-            queue[qt++] = (uint32_t)t;
+            int32_t t = go[(size_t)o * nc + c];
+            if (t > 0) lex->trie[(size_t)n * nc + c] = old2new[t];
         }
     }
-    lex->delta = malloc((size_t)nstates * nc * sizeof *lex->delta);
-    if (!lex->delta) { free(go); free(fail); free(queue); FAIL("out of memory"); }
-    for (size_t i = 0; i < (size_t)nstates * nc; i++) {
-        uint32_t t = (uint32_t)go[i];
-        lex->delta[i] = t | ((lex->out[t] >= 0 || lex->dict[t] >= 0) ? SCORE_OUT_FLAG : 0);
-    }
+    free(lex->out);
+    lex->out = out2;
     lex->nstates = nstates;
     free(go); free(fail); free(queue);
     return 0;
@@ -446,7 +447,7 @@ void score_lexicon_free(ScoreLexicon *lex) {
     if (!lex) return;
     for (size_t i = 0; i < lex->ncats; i++) free(lex->cats[i]);
     free(lex->cats);
-    free(lex->pats); free(lex->pool); free(lex->delta); free(lex->out); free(lex->dict);
+    free(lex->pats); free(lex->pool); free(lex->trie); free(lex->out);
     free(lex);
 }
 
@@ -474,7 +475,11 @@ static void add_span(ScoreResult *r, int signal, size_t start, size_t stop, int3
     size_t *n = signal ? &r->nsignals : &r->nmatches;
     size_t *cap = signal ? &r->capsignals : &r->capmatches;
     if (grow((void **)arr, cap, *n + 1, sizeof **arr)) { r->oom = 1; return; }
-    ScoreSpan *sp = &(*arr)[(*n)++];
+    /* Signals arrive in text order, except those decided at a sentence's end:
+     * move one back past the few spans of its sentence to keep the array sorted. */
+    size_t at = (*n)++;
+    while (at > 0 && (*arr)[at - 1].start > start) { (*arr)[at] = (*arr)[at - 1]; at--; }
+    ScoreSpan *sp = &(*arr)[at];
     sp->start = start; sp->stop = stop; sp->pattern = pattern; sp->kind = kind;
     sp->line = sp->col = 0;
 }
@@ -487,113 +492,147 @@ void score_result_free(ScoreResult *r) {
 
 /* ---------------------------------------------------------------- matching */
 
-typedef struct { size_t start, stop, nstart, nlen; int32_t pat; } Cand;
+enum { ASCII_SPACE = 1, ASCII_WORD = 2 };
+#define A_S ASCII_SPACE
+#define A_W ASCII_WORD
+/* Space and word flags of each ASCII byte. */
+static const uint8_t ascii_flags[128] = {
+    0,0,0,0,0,0,0,0,0,A_S,A_S,A_S,A_S,A_S,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    A_S,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,0,0,0,0,0,0,
+    0,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W, A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,0,0,0,0,A_W,
+    0,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W, A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,A_W,0,0,0,0,0,
+};
+#undef A_S
+#undef A_W
 
-typedef struct { Cand *v; size_t n, cap; } CandVec;
-
-static void cand_push(CandVec *cv, ScoreResult *r, Cand c) {
-    if (grow((void **)&cv->v, &cv->cap, cv->n + 1, sizeof *cv->v)) { r->oom = 1; return; }
-    cv->v[cv->n++] = c;
+/* Whether the character starting at byte i is a word character. */
+static int word_at(const uint8_t *s, size_t len, size_t i) {
+    if (s[i] < 0x80) return (ascii_flags[s[i]] & ASCII_WORD) != 0;
+    uint32_t c;
+    int bad;
+    utf8_decode(s, len, i, &c, &bad);
+    return !bad && is_word_cp(c);
 }
 
-static int cand_order(const void *a, const void *b) {
-    const Cand *x = a, *y = b;
-    if (x->nstart != y->nstart) return x->nstart < y->nstart ? -1 : 1;
-    if (x->nlen != y->nlen) return x->nlen > y->nlen ? -1 : 1;
-    return 0;
+/* One character of text as the matcher sees it. */
+typedef struct { size_t len, nlen; char norm[4]; int space, word; } Char;
+
+static void read_char(const uint8_t *s, size_t len, size_t i, Char *ch, ScoreResult *r) {
+    uint8_t b = s[i];
+    if (b < 0x80) {
+        uint8_t fl = ascii_flags[b];
+        ch->len = ch->nlen = 1;
+        ch->space = fl & ASCII_SPACE;
+        ch->word = (fl & ASCII_WORD) != 0;
+        ch->norm[0] = ch->space ? ' ' : (char)((b >= 'A' && b <= 'Z') ? b + 32 : b);
+        return;
+    }
+    uint32_t c;
+    int bad;
+    ch->len = utf8_decode(s, len, i, &c, &bad);
+    if (bad && r) { if (!r->invalid_utf8++) r->first_invalid = i; }
+    ch->nlen = normalize_cp(c, ch->norm, &ch->space);
+    ch->word = !bad && is_word_cp(c);
 }
 
-static void match_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, ScoreResult *r) {
-    size_t ring_off[SCORE_RING];
-    uint8_t ring_word[SCORE_RING];
-    CandVec found = {0}, pending = {0};
+/* Walks the trie from text position i; returns the longest phrase that matches
+ * there with valid boundaries (its end in *end), or -1. */
+static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_t i, size_t *end) {
     const uint32_t nc = lex->nclass;
-    const uint32_t *delta = lex->delta;
-    uint32_t state = 0;
-    size_t npos = 0;            /* normalized bytes fed so far */
-    int prev_space = 1;
-    for (size_t i = 0; i < len;) {
-        uint32_t c;
-        int bad, space;
-        size_t clen;
-        char buf[4];
-        size_t k;
-        int word;
-        uint8_t b0 = s[i];
-        if (b0 < 0x80) {       /* fast path: ASCII */
-            c = b0; clen = 1;
-            space = (b0 == ' ' || (b0 >= 0x09 && b0 <= 0x0D));
-            buf[0] = space ? ' ' : (char)((b0 >= 'A' && b0 <= 'Z') ? b0 + 32 : b0);
-            k = 1;
-            word = (b0 >= 'a' && b0 <= 'z') || (b0 >= 'A' && b0 <= 'Z') || (b0 >= '0' && b0 <= '9') || b0 == '_';
+    const uint32_t *trie = lex->trie;
+    uint32_t st = 0;
+    int32_t best = -1;
+    int in_space = 0;
+    Char ch;
+    while (i < len) {
+        uint8_t b = s[i];
+        if (b < 0x80) {                                /* fast path: ASCII */
+            if (ascii_flags[b] & ASCII_SPACE) {
+                if (in_space) { i++; continue; }       /* a whitespace run is one space */
+                in_space = 1;
+            } else in_space = 0;
+            st = trie[(size_t)st * nc + lex->raw_cls[b]];
+            if (!st) return best;
+            i++;
         } else {
-            clen = utf8_decode(s, len, i, &c, &bad);
-            if (bad) { if (!r->invalid_utf8++) r->first_invalid = i; }
-            k = normalize_cp(c, buf, &space);
-            word = is_word_cp(c);
-        }
-        /* the character after a match decides its right boundary */
-        if (pending.n) {
-            for (size_t p = 0; p < pending.n; p++)
-                if (!word) cand_push(&found, r, pending.v[p]);
-            pending.n = 0;
-        }
-        if (space) {
-            if (prev_space) { i += clen; continue; }
-            prev_space = 1;
-        } else prev_space = 0;
-        for (size_t j = 0; j < k; j++) {
-            ring_off[npos % SCORE_RING] = i;
-            ring_word[npos % SCORE_RING] = (uint8_t)word;
-            uint32_t t = delta[(size_t)state * nc + lex->cls[(uint8_t)buf[j]]];
-            state = t & ~SCORE_OUT_FLAG;
-            if (t & SCORE_OUT_FLAG) {
-                int32_t st = (int32_t)state;
-                if (lex->out[st] < 0) st = lex->dict[st];
-                while (st >= 0) {
-                    int32_t pid = lex->out[st];
-                    const Pattern *pt = &lex->pats[pid];
-                    size_t nstart = npos + 1 - pt->nlen;
-                    int left_ok = !pt->lword || nstart == 0 || !ring_word[(nstart - 1) % SCORE_RING];
-                    /* a phrase ends at a character's last byte only */
-                    if (left_ok && j == k - 1) {
-                        Cand cd = { ring_off[nstart % SCORE_RING], i + clen, nstart, pt->nlen, pid };
-                        if (pt->rword && !pt->prefix) cand_push(&pending, r, cd);
-                        else cand_push(&found, r, cd);
-                    }
-                    st = lex->dict[st];
-                }
+            read_char(s, len, i, &ch, NULL);
+            if (ch.space) {
+                if (in_space) { i += ch.len; continue; }
+                in_space = 1;
+            } else in_space = 0;
+            for (size_t k = 0; k < ch.nlen; k++) {
+                st = trie[(size_t)st * nc + lex->cls[(uint8_t)ch.norm[k]]];
+                if (!st) return best;
             }
-            npos++;
+            i += ch.len;
         }
+        int32_t pid = lex->out[st];
+        if (pid >= 0) {
+            const Pattern *pt = &lex->pats[pid];
+            if (pt->prefix) {                          /* report the whole word: leverag* -> leveraged */
+                size_t e = i;
+                while (e < len && word_at(s, len, e)) {
+                    if (s[e] < 0x80) e++;
+                    else { read_char(s, len, e, &ch, NULL); e += ch.len; }
+                }
+                best = pid; *end = e;
+            } else if (!pt->rword || i >= len || !word_at(s, len, i)) {
+                best = pid; *end = i;
+            }
+        }
+    }
+    return best;
+}
+
+/* A phrase can start only where a word starts, or at a non-word character that
+ * begins some phrase; from each such place the trie is walked, the longest
+ * phrase with valid boundaries kept, and scanning resumes after it: matches are
+ * leftmost-longest and never overlap. */
+static void match_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, ScoreResult *r) {
+    const uint32_t *root = lex->trie;
+    int prev_word = 0;
+    Char ch;
+    for (size_t i = 0; i < len;) {
+        uint8_t b = s[i];
+        int word, start;
+        size_t clen;
+        if (b < 0x80) {                                /* fast path: ASCII */
+            uint8_t fl = ascii_flags[b];
+            word = (fl & ASCII_WORD) != 0;
+            start = word ? !prev_word : !(fl & ASCII_SPACE) && root[lex->raw_cls[b]] != 0;
+            clen = 1;
+        } else {
+            read_char(s, len, i, &ch, r);
+            word = ch.word;
+            start = word ? !prev_word : !ch.space && root[lex->cls[(uint8_t)ch.norm[0]]] != 0;
+            clen = ch.len;
+        }
+        if (start) {
+            size_t end;
+            int32_t pid = walk(lex, s, len, i, &end);
+            if (pid >= 0) {
+                add_span(r, 0, i, end, pid, -1);
+                /* count invalid UTF-8 inside the match too, then go on after it */
+                for (size_t j = i; j < end;) {
+                    if (s[j] < 0x80) { j++; continue; }
+                    read_char(s, len, j, &ch, r);
+                    j += ch.len;
+                }
+                i = end;
+                size_t k = end - 1;                     /* the last character of the match */
+                while (k > 0 && (s[k] & 0xC0) == 0x80) k--;
+                prev_word = word_at(s, len, k);
+                continue;
+            }
+        }
+        prev_word = word;
         i += clen;
     }
-    for (size_t p = 0; p < pending.n; p++) cand_push(&found, r, pending.v[p]);
-    free(pending.v);
-    /* leftmost-longest, no overlaps */
-    if (found.n > 1) qsort(found.v, found.n, sizeof *found.v, cand_order);   /* qsort(NULL, 0) is undefined */
-    size_t covered = 0;
-    int any = 0;
-    for (size_t m = 0; m < found.n; m++) {
-        Cand *cd = &found.v[m];
-        if (any && cd->nstart < covered) continue;
-        if (lex->pats[cd->pat].prefix) {      /* report the whole word: "leverag*" -> "leveraged" */
-            while (cd->stop < len) {
-                uint32_t c;
-                int bad;
-                size_t n = utf8_decode(s, len, cd->stop, &c, &bad);
-                if (bad || !is_word_cp(c)) break;
-                cd->stop += n;
-            }
-        }
-        add_span(r, 0, cd->start, cd->stop, cd->pat, -1);
-        covered = cd->nstart + cd->nlen;
-        any = 1;
-    }
-    free(found.v);
 }
 
 /* ---------------------------------------------------------------- signals */
+
+enum { PREV_WORD, PREV_NAMED, PREV_NUMBER, PREV_DATE };
 
 typedef struct {
     const uint8_t *s; size_t len;
@@ -604,7 +643,10 @@ typedef struct {
     int sent_anchor, sent_first_in_par, sent_counted_par;
     int not_just, its_not, carry_not_just, carry_its_not;
     /* recent tokens for shapes */
-    char prev_word[64], prev2_word[64];   /* as long as a token key */
+    uint32_t prev_flags;        /* keyword flags of the previous word */
+    int prev_kind;              /* PREV_WORD, PREV_NAMED, PREV_NUMBER, PREV_DATE */
+    size_t prev_len;            /* its key's length, and first letter: "e." "a." abbreviations */
+    char prev_first;
     int triad_state, triad_adj;
     /* paragraph */
     int par_has_words;
@@ -652,7 +694,9 @@ static void end_sentence(Sig *g, size_t at) {
     g->not_just = g->its_not = 0;
     g->sent_start = at;
     g->triad_state = 0;
-    g->prev_word[0] = g->prev2_word[0] = '\0';
+    g->prev_flags = 0;
+    g->prev_kind = PREV_WORD;
+    g->prev_len = 0;
 }
 
 static void end_paragraph(Sig *g, size_t at) {
@@ -662,10 +706,6 @@ static void end_paragraph(Sig *g, size_t at) {
     g->sent_first_in_par = 1;
 }
 
-static int word_in(const char *w, const char *const *list) {
-    for (; *list; list++) if (strcmp(w, *list) == 0) return 1;
-    return 0;
-}
 
 static const char *const DURATION_UNITS[] = {
     "ms", "msec", "msecs", "millisecond", "milliseconds", "ns", "us", "µs", "nanoseconds", "microseconds",
@@ -709,28 +749,108 @@ static const char *const ADJECTIVES[] = {
     "smarter", "better", "stronger", "cheaper", "leaner", "quick", "quicker", "human", "honest", "open",
     "collaborative", "dynamic", "holistic", "strategic", "meaningful", "impactful", "authentic", NULL };
 
-/* Lower-cased ASCII copy of a token for keyword checks; "" if too long. */
-static void token_key(const uint8_t *s, size_t a, size_t b, char *out, size_t cap) {
-    size_t n = 0;
-    for (size_t i = a; i < b; i++) {
-        if (n + 1 >= cap) { out[0] = '\0'; return; }
-        uint8_t c = s[i];
-        if (c == 0xE2 && i + 2 < b && s[i + 1] == 0x80 && s[i + 2] == 0x99) { out[n++] = '\''; i += 2; continue; }
-        out[n++] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-    }
-    out[n] = '\0';
+static const char *const FIRST_PERSON_SINGULAR[] = {
+    "i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll", NULL };
+static const char *const FIRST_PERSON_PLURAL[] = {
+    "we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll", NULL };
+static const char *const SECOND_PERSON[] = {
+    "you", "your", "yours", "yourself", "you're", "you've", "you'll", "you'd", NULL };
+static const char *const JUST_WORDS[] = { "just", "only", "merely", "simply", NULL };
+static const char *const NOT_WORDS[] = { "not", NULL };
+static const char *const ISNT_WORDS[] = { "isn't", "aren't", "wasn't", NULL };
+static const char *const ITS_WORDS[] = { "it's", "that's", "they're", "this", NULL };
+static const char *const COPULA_WORDS[] = { "it's", "is", "that's", NULL };
+static const char *const BUT_WORDS[] = { "but", NULL };
+static const char *const ANDOR_WORDS[] = { "and", "or", NULL };
+
+enum {
+    KW_DURATION = 1u << 0, KW_UNIT = 1u << 1, KW_CURRENCY = 1u << 2, KW_MONTH = 1u << 3,
+    KW_WEEKDAY = 1u << 4, KW_ABBREV = 1u << 5, KW_ADJ = 1u << 6, KW_SHOUTED = 1u << 7,
+    KW_FPS = 1u << 8, KW_FPP = 1u << 9, KW_SP = 1u << 10, KW_JUST = 1u << 11, KW_NOT = 1u << 12,
+    KW_ISNT = 1u << 13, KW_ITS = 1u << 14, KW_COPULA = 1u << 15, KW_BUT = 1u << 16, KW_ANDOR = 1u << 17,
+};
+/* Every keyword list above in one open-addressing table: a token is looked up
+ * once and gets all its flags. Built once, read-only after, so threads share it. */
+#define KW_SLOTS 2048
+typedef struct { const char *word; uint32_t flags, hash; } KwSlot;
+static KwSlot kw_table[KW_SLOTS];
+static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+
+static uint32_t kw_hash(const char *w) {
+    uint32_t h = 2166136261u;
+    for (; *w; w++) h = (h ^ (uint8_t)*w) * 16777619u;
+    return h;
 }
 
-static int looks_adjective(const char *w) {
-    size_t n = strlen(w);
-    if (n < 3) return 0;
-    if (word_in(w, ADJECTIVES)) return 1;
-    static const char *const suffixes[] = { "ive", "able", "ible", "ful", "less", "ous", "ic", "ent", "ant", NULL };
-    for (const char *const *sfx = suffixes; *sfx; sfx++) {
-        size_t m = strlen(*sfx);
-        if (n > m + 2 && strcmp(w + n - m, *sfx) == 0) return 1;
+static void kw_add(const char *const *list, uint32_t flag) {
+    for (; *list; list++) {
+        uint32_t h = kw_hash(*list), i = h & (KW_SLOTS - 1);
+        while (kw_table[i].word && strcmp(kw_table[i].word, *list) != 0) i = (i + 1) & (KW_SLOTS - 1);
+        kw_table[i].word = *list;
+        kw_table[i].hash = h;
+        kw_table[i].flags |= flag;
+    }
+}
+
+static void kw_build(void) {
+    kw_add(DURATION_UNITS, KW_DURATION); kw_add(OTHER_UNITS, KW_UNIT); kw_add(CURRENCY_WORDS, KW_CURRENCY);
+    kw_add(MONTHS, KW_MONTH); kw_add(WEEKDAYS, KW_WEEKDAY); kw_add(ABBREVIATIONS, KW_ABBREV);
+    kw_add(ADJECTIVES, KW_ADJ); kw_add(SHOUTED_WORDS, KW_SHOUTED); kw_add(FIRST_PERSON_SINGULAR, KW_FPS);
+    kw_add(FIRST_PERSON_PLURAL, KW_FPP); kw_add(SECOND_PERSON, KW_SP); kw_add(JUST_WORDS, KW_JUST);
+    kw_add(NOT_WORDS, KW_NOT); kw_add(ISNT_WORDS, KW_ISNT); kw_add(ITS_WORDS, KW_ITS);
+    kw_add(COPULA_WORDS, KW_COPULA); kw_add(BUT_WORDS, KW_BUT); kw_add(ANDOR_WORDS, KW_ANDOR);
+}
+
+static uint32_t kw_flags_hashed(const char *w, uint32_t h) {
+    if (!w[0]) return 0;
+    uint32_t i = h & (KW_SLOTS - 1);
+    while (kw_table[i].word) {
+        if (kw_table[i].hash == h && strcmp(kw_table[i].word, w) == 0) return kw_table[i].flags;
+        i = (i + 1) & (KW_SLOTS - 1);
     }
     return 0;
+}
+
+/* Lower-cased ASCII copy of a token for keyword checks; "" if too long. */
+static uint32_t kw_flags(const char *w) { return kw_flags_hashed(w, kw_hash(w)); }
+
+/* Lower-cased ASCII copy of a token for keyword checks ("" if too long), its
+ * length, and its keyword hash in *hash. */
+static size_t token_key_hash(const uint8_t *s, size_t a, size_t b, char *out, size_t cap, uint32_t *hash) {
+    size_t n = 0;
+    uint32_t h = 2166136261u;
+    for (size_t i = a; i < b; i++) {
+        if (n + 1 >= cap) { out[0] = '\0'; *hash = 0; return 0; }
+        uint8_t c = s[i];
+        if (c == 0xE2 && i + 2 < b && s[i + 1] == 0x80 && s[i + 2] == 0x99) { c = '\''; i += 2; }
+        else if (c >= 'A' && c <= 'Z') c += 32;
+        out[n++] = (char)c;
+        h = (h ^ c) * 16777619u;
+    }
+    out[n] = '\0';
+    *hash = h;
+    return n;
+}
+
+static size_t token_key(const uint8_t *s, size_t a, size_t b, char *out, size_t cap) {
+    uint32_t h;
+    return token_key_hash(s, a, b, out, cap, &h);
+}
+
+/* A known adjective, or a word with an adjective ending (-ive -able -ible -ful
+ * -less -ous -ic -ent -ant) and a stem of at least three letters. */
+static int looks_adjective(const char *w, size_t n, uint32_t flags) {
+    if (flags & KW_ADJ) return 1;
+    if (n < 5) return 0;
+    const char *e = w + n;
+    switch (e[-1]) {
+    case 'e': return (n > 5 && memcmp(e - 3, "ive", 3) == 0) || (n > 6 && (memcmp(e - 4, "able", 4) == 0 || memcmp(e - 4, "ible", 4) == 0));
+    case 'l': return n > 5 && memcmp(e - 3, "ful", 3) == 0;
+    case 's': return (n > 6 && memcmp(e - 4, "less", 4) == 0) || (n > 5 && memcmp(e - 3, "ous", 3) == 0);
+    case 'c': return e[-2] == 'i';
+    case 't': return n > 5 && (memcmp(e - 3, "ent", 3) == 0 || memcmp(e - 3, "ant", 3) == 0);
+    default: return 0;
+    }
 }
 
 /* The next word after position i on the same line, lower-cased, into out. */
@@ -747,9 +867,8 @@ static int prev_nonspace(const uint8_t *s, size_t i) {
 }
 
 /* A number token s[a, b): what it measures decides its signal. */
-static void number_token(Sig *g, size_t a, size_t b, const char *key, int after_named) {
+static void number_token(Sig *g, size_t a, size_t b, const char *key, size_t n, int after_named) {
     const uint8_t *s = g->s;
-    size_t n = strlen(key);
     int pc = prev_nonspace(s, a);
     /* currency before it: $40, € 1.2m */
     if (pc == '$' || (a >= 2 && s[a - 2] == 0xC2 && s[a - 1] == 0xA3) ||
@@ -769,7 +888,7 @@ static void number_token(Sig *g, size_t a, size_t b, const char *key, int after_
     while (d < n && ((key[d] >= '0' && key[d] <= '9') || key[d] == '.' || key[d] == ',')) d++;
     if (d < n) {
         const char *unit = key + d;
-        if (word_in(unit, DURATION_UNITS)) signal(g, SIG_DURATION, a, b);
+        if (kw_flags(unit) & KW_DURATION) signal(g, SIG_DURATION, a, b);
         else signal(g, SIG_NUMBER_UNIT, a, b);
         return;
     }
@@ -777,9 +896,10 @@ static void number_token(Sig *g, size_t a, size_t b, const char *key, int after_
     peek_word(s, g->len, b, next, sizeof next);
     if (next[0]) {
         if (strcmp(next, "percent") == 0 || strcmp(next, "pct") == 0) { signal(g, SIG_PERCENT, a, b); return; }
-        if (word_in(next, CURRENCY_WORDS)) { signal(g, SIG_MONEY, a, b); return; }
-        if (word_in(next, DURATION_UNITS)) { signal(g, SIG_DURATION, a, b); return; }
-        if (word_in(next, OTHER_UNITS)) { signal(g, SIG_NUMBER_UNIT, a, b); return; }
+        uint32_t nf = kw_flags(next);
+        if (nf & KW_CURRENCY) { signal(g, SIG_MONEY, a, b); return; }
+        if (nf & KW_DURATION) { signal(g, SIG_DURATION, a, b); return; }
+        if (nf & KW_UNIT) { signal(g, SIG_NUMBER_UNIT, a, b); return; }
     }
     if (n == 4 && (key[0] == '1' || key[0] == '2') && (memcmp(key, "19", 2) == 0 || memcmp(key, "20", 2) == 0)) {
         signal(g, SIG_DATE, a, b);
@@ -788,47 +908,50 @@ static void number_token(Sig *g, size_t a, size_t b, const char *key, int after_
     signal(g, SIG_NUMBER, a, b);
 }
 
-static void shape_word(Sig *g, const char *w, size_t a, size_t b) {
+static void shape_word(Sig *g, const char *w, size_t wlen, uint32_t f, size_t a, size_t b) {
     /* "not just X, but Y" and "it's not X, it's Y", within a sentence or across two */
-    int is_its = strcmp(w, "it's") == 0 || strcmp(w, "that's") == 0 || strcmp(w, "they're") == 0 ||
-                 strcmp(w, "this") == 0;
+    int is_its = (f & KW_ITS) != 0;
+    uint32_t pf = g->prev_kind == PREV_WORD ? g->prev_flags : 0;
     if (g->sent_words == 1) {
-        if (g->carry_not_just && (is_its || strcmp(w, "but") == 0)) { signal(g, SIG_NOT_JUST, a, b); g->carry_not_just = 0; }
+        if (g->carry_not_just && (is_its || (f & KW_BUT))) { signal(g, SIG_NOT_JUST, a, b); g->carry_not_just = 0; }
         else if (g->carry_its_not && is_its) { signal(g, SIG_ITS_NOT, a, b); g->carry_its_not = 0; }
     }
-    if ((strcmp(w, "just") == 0 || strcmp(w, "only") == 0 || strcmp(w, "merely") == 0 || strcmp(w, "simply") == 0) &&
-        (strcmp(g->prev_word, "not") == 0 || strcmp(g->prev_word, "isn't") == 0 || strcmp(g->prev_word, "aren't") == 0)) {
+    if ((f & KW_JUST) && (pf & (KW_NOT | KW_ISNT))) {
         g->not_just = 1;
         g->its_not = 0;
-    } else if (g->not_just && strcmp(w, "but") == 0) {
+    } else if (g->not_just && (f & KW_BUT)) {
         signal(g, SIG_NOT_JUST, a, b);
         g->not_just = 0;
-    } else if (!g->not_just && ((strcmp(w, "not") == 0 && (strcmp(g->prev_word, "it's") == 0 || strcmp(g->prev_word, "is") == 0 ||
-                                   strcmp(g->prev_word, "that's") == 0)) ||
-                                  strcmp(w, "isn't") == 0 || strcmp(w, "aren't") == 0 || strcmp(w, "wasn't") == 0)) {
+    } else if (!g->not_just && (((f & KW_NOT) && (pf & KW_COPULA)) || (f & KW_ISNT))) {
         g->its_not = 1;
     } else if (g->its_not && is_its && g->sent_words > 3) {
         signal(g, SIG_ITS_NOT, a, b);
         g->its_not = 0;
     }
     /* triads: "fast, reliable, and secure" */
-    int adj = looks_adjective(w);
+    int adj = looks_adjective(w, wlen, f);
+    int andor = (f & KW_ANDOR) != 0;
     switch (g->triad_state) {
     case 0: g->triad_state = 1; g->triad_adj = adj; break;          /* W */
     case 2: g->triad_state = 3; g->triad_adj += adj; break;         /* W , W */
     case 4: case 5:                                                  /* W , W , [and] W */
-        if ((strcmp(w, "and") == 0 || strcmp(w, "or") == 0) && g->triad_state == 4) { g->triad_state = 5; break; }
+        if (andor && g->triad_state == 4) { g->triad_state = 5; break; }
         if (g->triad_adj + adj >= 2) signal(g, SIG_TRIAD, a, b);
         g->triad_state = 1; g->triad_adj = adj;
         break;
     case 3:
-        if (strcmp(w, "and") == 0 || strcmp(w, "or") == 0) { g->triad_state = 5; break; }
+        if (andor) { g->triad_state = 5; break; }
         g->triad_state = 1; g->triad_adj = adj;
         break;
     default: g->triad_state = 1; g->triad_adj = adj;
     }
-    memcpy(g->prev2_word, g->prev_word, sizeof g->prev_word);
-    snprintf(g->prev_word, sizeof g->prev_word, "%s", w);
+}
+
+static void set_prev(Sig *g, int kind, uint32_t flags, const char *key, size_t len) {
+    g->prev_kind = kind;
+    g->prev_flags = flags;
+    g->prev_len = len;
+    g->prev_first = key[0];
 }
 
 static int is_upper_start(const uint8_t *s, size_t a, size_t b) {
@@ -845,17 +968,17 @@ static int is_upper_start(const uint8_t *s, size_t a, size_t b) {
 static void word_token(Sig *g, size_t a, size_t b, int sentence_start) {
     const uint8_t *s = g->s;
     char key[64];
-    token_key(s, a, b, key, sizeof key);
+    uint32_t khash;
+    size_t klen = token_key_hash(s, a, b, key, sizeof key, &khash);
     ScoreResult *r = g->r;
     r->words++;
     g->sent_words++;
     g->par_has_words = 1;
     int digit_start = s[a] >= '0' && s[a] <= '9';
     if (digit_start || (key[0] == 'v' && key[1] >= '0' && key[1] <= '9')) {
-        int after_named = g->prev_word[0] && strcmp(g->prev_word, "@named") == 0;
-        number_token(g, a, b, key, after_named);
+        number_token(g, a, b, key, klen, g->prev_kind == PREV_NAMED);
         g->triad_state = 0;
-        snprintf(g->prev_word, sizeof g->prev_word, "%s", "@number");
+        set_prev(g, PREV_NUMBER, 0, key, klen);
         return;
     }
     if (!key[0]) return;
@@ -864,28 +987,22 @@ static void word_token(Sig *g, size_t a, size_t b, int sentence_start) {
         signal(g, SIG_NUMBER_UNIT, a, b);
         return;
     }
-    if (strcmp(key, "i") == 0 || strcmp(key, "me") == 0 || strcmp(key, "my") == 0 || strcmp(key, "mine") == 0 ||
-        strcmp(key, "i'm") == 0 || strcmp(key, "i've") == 0 || strcmp(key, "i'd") == 0 || strcmp(key, "i'll") == 0 ||
-        strcmp(key, "myself") == 0)
-        signal(g, SIG_FIRST_PERSON_SINGULAR, a, b);
-    else if (strcmp(key, "we") == 0 || strcmp(key, "us") == 0 || strcmp(key, "our") == 0 || strcmp(key, "ours") == 0 ||
-             strcmp(key, "we're") == 0 || strcmp(key, "we've") == 0 || strcmp(key, "we'd") == 0 || strcmp(key, "we'll") == 0)
-        signal(g, SIG_FIRST_PERSON_PLURAL, a, b);
-    else if (strcmp(key, "you") == 0 || strcmp(key, "your") == 0 || strcmp(key, "yours") == 0 ||
-             strcmp(key, "you're") == 0 || strcmp(key, "you've") == 0 || strcmp(key, "you'll") == 0)
-        signal(g, SIG_SECOND_PERSON, a, b);
-    if (strchr(key, '\'')) signal(g, SIG_CONTRACTION, a, b);
+    uint32_t f = kw_flags_hashed(key, khash);
+    if (f & KW_FPS) signal(g, SIG_FIRST_PERSON_SINGULAR, a, b);
+    else if (f & KW_FPP) signal(g, SIG_FIRST_PERSON_PLURAL, a, b);
+    else if (f & KW_SP) signal(g, SIG_SECOND_PERSON, a, b);
+    if (memchr(key, '\'', klen)) signal(g, SIG_CONTRACTION, a, b);
 
     int named = 0;
-    if (word_in(key, MONTHS) || word_in(key, WEEKDAYS)) {
+    if (f & (KW_MONTH | KW_WEEKDAY)) {
         size_t j = b;
         while (j < g->len && s[j] == ' ') j++;
         int num_next = j < g->len && s[j] >= '0' && s[j] <= '9';
-        if (word_in(key, WEEKDAYS) || num_next) {
+        if ((f & KW_WEEKDAY) || num_next) {
             /* a date: the number after it is a day or a year, not a version */
             signal(g, SIG_DATE, a, b);
             g->triad_state = 0;
-            snprintf(g->prev_word, sizeof g->prev_word, "%s", "@date");
+            set_prev(g, PREV_DATE, f, key, klen);
             return;
         }
     } else if (key[0] == 'q' && key[1] >= '1' && key[1] <= '4' && key[2] == '\0' && s[a] == 'Q') {
@@ -897,15 +1014,16 @@ static void word_token(Sig *g, size_t a, size_t b, int sentence_start) {
             if ((s[i] >= 'A' && s[i] <= 'Z')) { upper++; letters++; if (i > a) inner_upper++; }
             else if (s[i] >= 'a' && s[i] <= 'z') letters++;
         }
-        if (upper >= 2 && upper == letters && letters <= 6 && !word_in(key, SHOUTED_WORDS)) { signal(g, SIG_ACRONYM, a, b); named = 1; }
+        if (upper >= 2 && upper == letters && letters <= 6 && !(f & KW_SHOUTED)) { signal(g, SIG_ACRONYM, a, b); named = 1; }
         else if (inner_upper || (!sentence_start && strcmp(key, "i") != 0)) { signal(g, SIG_NAMED, a, b); named = 1; }
     }
-    if (named) { g->triad_state = 0; snprintf(g->prev_word, sizeof g->prev_word, "%s", "@named"); return; }
-    shape_word(g, key, a, b);
+    if (named) { g->triad_state = 0; set_prev(g, PREV_NAMED, f, key, klen); return; }
+    shape_word(g, key, klen, f, a, b);
+    set_prev(g, PREV_WORD, f, key, klen);
 }
 
 static int is_sentence_word_char(uint8_t c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+    return c >= 0x80 || (ascii_flags[c] & ASCII_WORD);
 }
 
 /* Whether s[i] continues a token: letters/digits, and . - ' / : joining two of them. */
@@ -947,6 +1065,7 @@ static int starts_with_ci(const uint8_t *s, size_t len, size_t i, const char *li
 }
 
 static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, int want_spans, ScoreResult *r) {
+    pthread_once(&kw_once, kw_build);
     Sig g;
     memset(&g, 0, sizeof g);
     g.s = s; g.len = len; g.r = r; g.want_spans = want_spans; g.lex = lex;
@@ -990,7 +1109,8 @@ static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, 
             i++;
             continue;
         }
-        if (starts_with_ci(s, len, i, "http://") || starts_with_ci(s, len, i, "https://") || starts_with_ci(s, len, i, "www.")) {
+        if (((c | 32) == 'h' && (starts_with_ci(s, len, i, "http://") || starts_with_ci(s, len, i, "https://"))) ||
+            ((c | 32) == 'w' && starts_with_ci(s, len, i, "www."))) {
             size_t j = i;
             while (j < len && s[j] > ' ' && s[j] != '<' && s[j] != '>' && s[j] != '"') j++;
             while (j > i && (s[j - 1] == '.' || s[j - 1] == ',' || s[j - 1] == ')' || s[j - 1] == ';')) j--;
@@ -1024,7 +1144,8 @@ static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, 
             while (j < len && (s[j] == '.' || s[j] == '!' || s[j] == '?')) { if (s[j] == '!') signal(&g, SIG_EXCLAMATION, j, j + 1); j++; }
             while (j < len && (s[j] == '"' || s[j] == '\'' || s[j] == ')')) j++;
             int at_end = j >= len || s[j] == ' ' || s[j] == '\n' || s[j] == '\t' || s[j] == '\r' || s[j] >= 0x80;
-            int abbrev = cp == '.' && (word_in(g.prev_word, ABBREVIATIONS) || (strlen(g.prev_word) == 1 && g.prev_word[0] != 'i'));
+            int abbrev = cp == '.' && g.prev_kind == PREV_WORD &&
+                         ((g.prev_flags & KW_ABBREV) || (g.prev_len == 1 && g.prev_first != 'i'));
             if (at_end && !abbrev) {
                 int question = 0;
                 for (size_t k = i; k < j; k++) question |= s[k] == '?';
@@ -1065,28 +1186,37 @@ static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, 
     free(g.lens);
 }
 
-/* Line and column (code points) of each span's start, through one index of line starts. */
-static int span_start_order(const void *a, const void *b) {
-    const ScoreSpan *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
+/* UTF-8 continuation bytes (10xxxxxx) in s[a, b), eight bytes at a time. */
+static size_t continuation_bytes(const uint8_t *s, size_t a, size_t b) {
+    size_t n = 0;
+    while (a < b && (a & 7)) n += (s[a++] & 0xC0) == 0x80;
+    for (; a + 8 <= b; a += 8) {
+        uint64_t x;
+        memcpy(&x, s + a, 8);
+        uint64_t hi = x & 0x8080808080808080ull;
+        if (!hi) continue;
+        n += (size_t)__builtin_popcountll(hi & ~((x << 1) & 0x8080808080808080ull));
+    }
+    for (; a < b; a++) n += (s[a] & 0xC0) == 0x80;
+    return n;
 }
 
+/* Line and column (in code points) of each span's start, walking forward once:
+ * the spans are sorted by start. */
 static void locate(const uint8_t *s, size_t len, ScoreSpan *spans, size_t n) {
-    if (!n) return;
-    size_t line = 1, line_start = 0, pos = 0;
-    /* spans are sorted by start: walk forward once */
+    size_t line = 1, pos = 0, col = 1;
     for (size_t k = 0; k < n; k++) {
-        size_t target = spans[k].start;
-        if (target < pos) { line = 1; line_start = 0; pos = 0; }
-        while (pos < target && pos < len) {
-            const uint8_t *nl = memchr(s + pos, '\n', target - pos);
-            if (!nl) { pos = target; break; }
+        size_t target = spans[k].start < len ? spans[k].start : len;
+        const uint8_t *nl;
+        while (pos < target && (nl = memchr(s + pos, '\n', target - pos)) != NULL) {
             line++;
             pos = (size_t)(nl - s) + 1;
-            line_start = pos;
+            col = 1;
         }
-        size_t col = 1;
-        for (size_t i = line_start; i < target && i < len; i++) col += (s[i] & 0xC0) != 0x80;
+        if (pos < target) {
+            col += (target - pos) - continuation_bytes(s, pos, target);
+            pos = target;
+        }
         spans[k].line = (uint32_t)line;
         spans[k].col = (uint32_t)col;
     }
@@ -1099,6 +1229,7 @@ void score_text(const ScoreLexicon *lex, const char *text, size_t len, int want_
     else {
         /* still report invalid UTF-8 */
         for (size_t i = 0; i < len;) {
+            if (s[i] < 0x80) { i++; continue; }
             uint32_t c;
             int bad;
             size_t n = utf8_decode(s, len, i, &c, &bad);
@@ -1108,10 +1239,7 @@ void score_text(const ScoreLexicon *lex, const char *text, size_t len, int want_
     }
     signals_text(lex, s, len, want_spans, out);
     locate(s, len, out->matches, out->nmatches);
-    if (out->nsignals) {
-        qsort(out->signals, out->nsignals, sizeof *out->signals, span_start_order);
-        locate(s, len, out->signals, out->nsignals);
-    }
+    locate(s, len, out->signals, out->nsignals);
 }
 
 /* ---------------------------------------------------------------- Lua */
@@ -1207,16 +1335,135 @@ static int result_gc(lua_State *L) {
     return 0;
 }
 
-static void push_span(lua_State *L, const char *text, const ScoreSpan *sp) {
-    lua_pushinteger(L, (lua_Integer)sp->start + 1); lua_setfield(L, -2, "start");
-    lua_pushinteger(L, (lua_Integer)sp->stop); lua_setfield(L, -2, "stop");
-    lua_pushinteger(L, sp->line); lua_setfield(L, -2, "line");
-    lua_pushinteger(L, sp->col); lua_setfield(L, -2, "col");
-    lua_pushlstring(L, text + sp->start, sp->stop - sp->start); lua_setfield(L, -2, "text");
+/* Field names pushed once per conversion and reused by index: lua_setfield
+ * would intern each name again for every one of thousands of spans. */
+enum { K_START, K_STOP, K_LINE, K_COL, K_TEXT, K_PHRASE, K_CATEGORY, K_WEIGHT, K_KIND, K_COUNT };
+static const char *const key_names[K_COUNT] = {
+    "start", "stop", "line", "col", "text", "phrase", "category", "weight", "kind" };
+
+static void set_int(lua_State *L, int keys, int k, lua_Integer v) {
+    lua_rawgeti(L, keys, k + 1);
+    lua_pushinteger(L, v);
+    lua_rawset(L, -3);
 }
 
-/* Converts a result into a Lua table; text is the scored text. */
-static void push_result(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r) {
+static void set_top(lua_State *L, int keys, int k) {   /* t[key] = value on top */
+    lua_rawgeti(L, keys, k + 1);
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
+}
+
+static void push_span(lua_State *L, int keys, const char *text, const ScoreSpan *sp) {
+    set_int(L, keys, K_START, (lua_Integer)sp->start + 1);
+    set_int(L, keys, K_STOP, (lua_Integer)sp->stop);
+    set_int(L, keys, K_LINE, sp->line);
+    set_int(L, keys, K_COL, sp->col);
+    lua_pushlstring(L, text + sp->start, sp->stop - sp->start);
+    set_top(L, keys, K_TEXT);
+}
+
+/* JSON string of s[0, n): escapes quotes, backslashes and control characters;
+ * invalid UTF-8 becomes U+FFFD so the output is always valid JSON. */
+static void json_string(luaL_Buffer *b, const uint8_t *s, size_t n) {
+    luaL_addchar(b, '"');
+    for (size_t i = 0; i < n;) {
+        uint8_t c = s[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            int bad;
+            size_t k = utf8_decode(s, n, i, &cp, &bad);
+            if (bad) luaL_addstring(b, "\\ufffd");
+            else luaL_addlstring(b, (const char *)s + i, k);
+            i += k;
+            continue;
+        }
+        if (c == '"' || c == '\\') { luaL_addchar(b, '\\'); luaL_addchar(b, (char)c); }
+        else if (c == '\n') luaL_addstring(b, "\\n");
+        else if (c == '\t') luaL_addstring(b, "\\t");
+        else if (c == '\r') luaL_addstring(b, "\\r");
+        else if (c < 0x20 || c == 0x7F) { char u[8]; snprintf(u, sizeof u, "\\u%04x", c); luaL_addstring(b, u); }
+        else luaL_addchar(b, (char)c);
+        i++;
+    }
+    luaL_addchar(b, '"');
+}
+
+/* Which signal kinds become findings, and their descriptions (Lua strings). */
+typedef struct { const char *desc[SIG_COUNT]; } FindingKinds;
+
+static void json_finding(luaL_Buffer *b, const ScoreLexicon *lex, const char *text, const ScoreSpan *sp,
+                         const FindingKinds *fk) {
+    char num[160];
+    snprintf(num, sizeof num, "{\"line\":%u,\"col\":%u,\"start\":%zu,\"stop\":%zu,\"category\":",
+             sp->line, sp->col, sp->start + 1, sp->stop);
+    luaL_addstring(b, num);
+    if (sp->pattern >= 0) {
+        const char *cat = score_pattern_category(lex, sp->pattern);
+        const char *phrase = score_pattern_phrase(lex, sp->pattern);
+        json_string(b, (const uint8_t *)cat, strlen(cat));
+        luaL_addstring(b, ",\"phrase\":");
+        json_string(b, (const uint8_t *)phrase, strlen(phrase));
+        snprintf(num, sizeof num, ",\"weight\":%.14g", score_pattern_weight(lex, sp->pattern));
+        luaL_addstring(b, num);
+    } else {
+        luaL_addstring(b, "\"signal/");
+        luaL_addstring(b, score_signal_names[sp->kind]);
+        luaL_addstring(b, "\",\"description\":");
+        json_string(b, (const uint8_t *)fk->desc[sp->kind], strlen(fk->desc[sp->kind]));
+    }
+    luaL_addstring(b, ",\"text\":");
+    json_string(b, (const uint8_t *)text + sp->start, sp->stop - sp->start);
+    luaL_addchar(b, '}');
+}
+
+/* Pushes a JSON array of findings: matches whose category passes `keep` and
+ * signals of the kinds in fk, merged in text order (ties by category name). */
+static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
+                               const FindingKinds *fk, int (*keep)(const char *category)) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '[');
+    size_t m = 0, g = 0;
+    int first = 1;
+    for (;;) {
+        while (m < r->nmatches && keep && !keep(score_pattern_category(lex, r->matches[m].pattern))) m++;
+        while (g < r->nsignals && !fk->desc[r->signals[g].kind]) g++;
+        if (m >= r->nmatches && g >= r->nsignals) break;
+        int take_match;
+        if (m >= r->nmatches) take_match = 0;
+        else if (g >= r->nsignals) take_match = 1;
+        else if (r->matches[m].start != r->signals[g].start) take_match = r->matches[m].start < r->signals[g].start;
+        else take_match = strcmp(score_pattern_category(lex, r->matches[m].pattern), "signal/") < 0;
+        if (!first) luaL_addchar(&b, ',');
+        first = 0;
+        if (take_match) json_finding(&b, lex, text, &r->matches[m++], fk);
+        else json_finding(&b, lex, text, &r->signals[g++], fk);
+    }
+    luaL_addchar(&b, ']');
+    luaL_pushresult(&b);
+}
+
+/* Lexicon categories that count against a draft (the rest are shown only on request). */
+static int category_against(const char *c) {
+    return strncmp(c, "slop/", 5) == 0 || strncmp(c, "vendor/", 7) == 0 || strncmp(c, "banned/", 7) == 0 ||
+           strcmp(c, "authenticity/brochure") == 0;
+}
+
+/* Converts a result into a Lua table; text is the scored text. With fk, the
+ * matches and signal spans come as one JSON string, findings_json, instead of
+ * tables: the fast path for large outputs. */
+static void push_result(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
+                        const FindingKinds *fk) {
+    lua_createtable(L, K_COUNT, 0);
+    int keys = lua_gettop(L);
+    for (int k = 0; k < K_COUNT; k++) { lua_pushstring(L, key_names[k]); lua_rawseti(L, keys, k + 1); }
+    /* phrase and category strings, made once per pattern and category */
+    lua_createtable(L, 0, 0);
+    int phrase_cache = lua_gettop(L);
+    lua_createtable(L, (int)lex->ncats, 0);
+    int cats = lua_gettop(L);
+    for (size_t c = 0; c < lex->ncats; c++) { lua_pushstring(L, lex->cats[c]); lua_rawseti(L, cats, (lua_Integer)c + 1); }
+
     lua_createtable(L, 0, 16);
     lua_pushinteger(L, (lua_Integer)r->words); lua_setfield(L, -2, "words");
     lua_pushinteger(L, (lua_Integer)r->sentences); lua_setfield(L, -2, "sentences");
@@ -1226,49 +1473,94 @@ static void push_result(lua_State *L, const ScoreLexicon *lex, const char *text,
     lua_pushnumber(L, r->sentence_len_cv); lua_setfield(L, -2, "sentence_length_cv");
     lua_pushinteger(L, (lua_Integer)r->invalid_utf8); lua_setfield(L, -2, "invalid_utf8");
     if (r->invalid_utf8) { lua_pushinteger(L, (lua_Integer)r->first_invalid + 1); lua_setfield(L, -2, "first_invalid"); }
-    /* counts and weight sums per category */
-    lua_newtable(L);
-    lua_newtable(L);
+    /* counts and weight sums per category, added up in C */
+    size_t *counts = lex->ncats ? calloc(lex->ncats, sizeof *counts) : NULL;
+    double *weights = lex->ncats ? calloc(lex->ncats, sizeof *weights) : NULL;
+    if (lex->ncats && (!counts || !weights)) { free(counts); free(weights); luaL_error(L, "out of memory"); }
     for (size_t m = 0; m < r->nmatches; m++) {
-        const char *cat = score_pattern_category(lex, r->matches[m].pattern);
-        double w = score_pattern_weight(lex, r->matches[m].pattern);
-        lua_getfield(L, -2, cat);
-        lua_pushinteger(L, lua_tointeger(L, -1) + 1);
-        lua_setfield(L, -4, cat);
-        lua_pop(L, 1);
-        lua_getfield(L, -1, cat);
-        lua_pushnumber(L, lua_tonumber(L, -1) + w);
-        lua_setfield(L, -3, cat);
-        lua_pop(L, 1);
+        const Pattern *pt = &lex->pats[r->matches[m].pattern];
+        counts[pt->category]++;
+        weights[pt->category] += pt->weight;
     }
+    lua_newtable(L);
+    lua_newtable(L);
+    for (size_t c = 0; c < lex->ncats; c++) {
+        if (!counts[c]) continue;
+        lua_rawgeti(L, cats, (lua_Integer)c + 1);
+        lua_pushinteger(L, (lua_Integer)counts[c]);
+        lua_rawset(L, -4);
+        lua_rawgeti(L, cats, (lua_Integer)c + 1);
+        lua_pushnumber(L, weights[c]);
+        lua_rawset(L, -3);
+    }
+    free(counts);
+    free(weights);
     lua_setfield(L, -3, "weights");
     lua_setfield(L, -2, "counts");
-    lua_createtable(L, (int)r->nmatches, 0);
-    for (size_t m = 0; m < r->nmatches; m++) {
+    if (fk) {
+        push_findings_json(L, lex, text, r, fk, category_against);
+        lua_setfield(L, -2, "findings_json");
+    }
+    lua_createtable(L, fk ? 0 : (int)r->nmatches, 0);
+    for (size_t m = 0; !fk && m < r->nmatches; m++) {
         const ScoreSpan *sp = &r->matches[m];
+        const Pattern *pt = &lex->pats[sp->pattern];
         lua_createtable(L, 0, 8);
-        push_span(L, text, sp);
-        lua_pushstring(L, score_pattern_phrase(lex, sp->pattern)); lua_setfield(L, -2, "phrase");
-        lua_pushstring(L, score_pattern_category(lex, sp->pattern)); lua_setfield(L, -2, "category");
-        lua_pushnumber(L, score_pattern_weight(lex, sp->pattern)); lua_setfield(L, -2, "weight");
+        push_span(L, keys, text, sp);
+        if (lua_rawgeti(L, phrase_cache, sp->pattern + 1) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushstring(L, lex->pool + pt->phrase);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, phrase_cache, sp->pattern + 1);
+        }
+        set_top(L, keys, K_PHRASE);
+        lua_rawgeti(L, cats, (lua_Integer)pt->category + 1);
+        set_top(L, keys, K_CATEGORY);
+        lua_rawgeti(L, keys, K_WEIGHT + 1);
+        lua_pushnumber(L, pt->weight);
+        lua_rawset(L, -3);
         lua_rawseti(L, -2, (lua_Integer)m + 1);
     }
     lua_setfield(L, -2, "matches");
+    int result = lua_gettop(L);
+    lua_createtable(L, SIG_COUNT, 0);   /* the kind strings, made once */
+    int signal_names = lua_gettop(L);
+    for (int k = 0; k < SIG_COUNT; k++) { lua_pushstring(L, score_signal_names[k]); lua_rawseti(L, signal_names, k + 1); }
     lua_createtable(L, 0, SIG_COUNT);
     for (int k = 0; k < SIG_COUNT; k++) {
+        lua_rawgeti(L, signal_names, k + 1);
         lua_pushinteger(L, r->signal_counts[k]);
-        lua_setfield(L, -2, score_signal_names[k]);
+        lua_rawset(L, -3);
     }
-    lua_setfield(L, -2, "signals");
-    lua_createtable(L, (int)r->nsignals, 0);
-    for (size_t m = 0; m < r->nsignals; m++) {
+    lua_setfield(L, result, "signals");
+    lua_createtable(L, fk ? 0 : (int)r->nsignals, 0);
+    for (size_t m = 0; !fk && m < r->nsignals; m++) {
         lua_createtable(L, 0, 6);
-        push_span(L, text, &r->signals[m]);
-        lua_pushstring(L, score_signal_names[r->signals[m].kind]); lua_setfield(L, -2, "kind");
+        push_span(L, keys, text, &r->signals[m]);
+        lua_rawgeti(L, signal_names, r->signals[m].kind + 1);
+        set_top(L, keys, K_KIND);
         lua_rawseti(L, -2, (lua_Integer)m + 1);
     }
-    lua_setfield(L, -2, "signal_spans");
+    lua_setfield(L, result, "signal_spans");
+    lua_pop(L, 1);   /* signal names */
     if (r->oom) { lua_pushboolean(L, 1); lua_setfield(L, -2, "incomplete"); }
+    /* leave only the result: drop keys, phrase cache, category names */
+    lua_replace(L, keys);
+    lua_pop(L, 2);
+}
+
+/* opts.findings = {kind = description, ...}: the JSON fast path (see push_result).
+ * The descriptions stay alive in opts for the duration of the call. */
+static const FindingKinds *opt_findings(lua_State *L, int idx, FindingKinds *fk) {
+    if (!lua_istable(L, idx)) return NULL;
+    if (lua_getfield(L, idx, "findings") != LUA_TTABLE) { lua_pop(L, 1); return NULL; }
+    memset(fk, 0, sizeof *fk);
+    for (int k = 0; k < SIG_COUNT; k++) {
+        if (lua_getfield(L, -1, score_signal_names[k]) == LUA_TSTRING) fk->desc[k] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return fk;
 }
 
 static int opt_spans(lua_State *L, int idx) {
@@ -1288,9 +1580,11 @@ static int score_analyze(lua_State *L) {
     ResultBox *box = lua_newuserdatauv(L, sizeof *box, 0);   /* owns the C result until converted */
     memset(box, 0, sizeof *box);
     luaL_setmetatable(L, SCORE_RESULT_MT);
-    score_text(lex, text, len, spans, &box->r);
+    FindingKinds fkbuf;
+    const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
+    score_text(lex, text, len, spans || fk, &box->r);
     static const ScoreLexicon empty = {0};
-    push_result(L, lex ? lex : &empty, text, &box->r);
+    push_result(L, lex ? lex : &empty, text, &box->r, fk);
     score_result_free(&box->r);
     return 1;
 }
@@ -1403,7 +1697,9 @@ static int score_analyze_files(lua_State *L) {
         if (!box->jobs[i].path) return luaL_error(L, "path %d is not a string", (int)i + 1);
         lua_pop(L, 1);
     }
-    FilePool pool = { box->jobs, n, lex, spans, 0, PTHREAD_MUTEX_INITIALIZER };
+    FindingKinds fkbuf;
+    const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
+    FilePool pool = { box->jobs, n, lex, spans || fk, 0, PTHREAD_MUTEX_INITIALIZER };
     if ((size_t)threads > n) threads = n ? (int)n : 1;
     pthread_t tids[64];
     int started = 0;
@@ -1422,7 +1718,7 @@ static int score_analyze_files(lua_State *L) {
             lua_pushstring(L, j->error);
             lua_setfield(L, -2, "error");
         } else {
-            push_result(L, lex ? lex : &empty, j->text, &j->r);
+            push_result(L, lex ? lex : &empty, j->text, &j->r, fk);
             lua_pushinteger(L, (lua_Integer)j->len);
             lua_setfield(L, -2, "bytes");
         }

@@ -11,7 +11,14 @@
  *           with the compiled lexicon and with the fixed one
  *   mode 3  sources NUL ... NUL text through the Lua binding: core.score.compile
  *           with several {name, text} sources, analyze, fold, analyze_files,
- *           compared with the C API on the same bytes
+ *           compared with the C API on the same bytes. Flag bit 3: each source's
+ *           name comes from an __index metamethod that runs a full garbage
+ *           collection and returns a number, so a string the binding converts
+ *           and does not keep alive is freed before it is used (ASan sees it);
+ *           bit 4: one analyze_files path is a number, with the Lua state
+ *           collecting all the time.
+ * FUZZ_SCORE_MASK (a number, e.g. 0x18) clears flag bits: to keep fuzzing past
+ * a known bug.
  * Errors from score_compile are fine; crashes, sanitizer reports and broken
  * invariants (checked below, abort() when one fails) are not.
  *
@@ -177,6 +184,9 @@ static void fuzz_init(void) {
         fixed_lex = score_compile(&src[1], 1, err, sizeof err);
         if (!fixed_lex) { fprintf(stderr, "fuzz_score: embedded lexicon: %s\n", err); abort(); }
     }
+    if (getenv("FUZZ_SCORE_VERBOSE"))
+        fprintf(stderr, "fuzz_score: fixed lexicon: %zu patterns from %zu bytes of lexicon files\n",
+                score_lexicon_size(fixed_lex), fixed_text_len);
 }
 
 /* ---------------------------------------------------------------- invariants */
@@ -371,7 +381,21 @@ static void lua_init(void) {
     CHECK(LS != NULL);
     luaL_requiref(LS, "core.score", luaopen_core_score, 0);
     lua_setglobal(LS, "score");
+    lua_gc(LS, LUA_GCINC, 1, 1000, 0);   /* pause 1%: a cycle starts as soon as one ends */
     snprintf(tmp_path, sizeof tmp_path, "/tmp/fuzz_score.%ld.txt", (long)getpid());
+}
+
+/* __index of a source table: a full collection first, then its name as a number */
+static int source_index(lua_State *L) {
+    lua_gc(L, LUA_GCCOLLECT);
+    if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "name") == 0) {
+        lua_pushliteral(L, "i");
+        lua_rawget(L, 1);
+        lua_pushinteger(L, 1000000000000LL + 7919LL * lua_tointeger(L, -1));
+        return 1;
+    }
+    lua_pushnil(L);
+    return 1;
 }
 
 static void lua_call_checked(int nargs, int nresults) {
@@ -417,12 +441,19 @@ static void check_lua_result(const char *text, size_t len, const ScoreResult *r)
 }
 
 /* sources: n pieces; text: the last. */
-static void run_lua(const char *const *piece, const size_t *plen, size_t n, const char *text, size_t tlen) {
+static void run_lua(const char *const *piece, const size_t *plen, size_t n, const char *text, size_t tlen,
+                    int number_names, int number_path) {
     lua_init();
     lua_settop(LS, 0);
-    /* C side: the same sources */
+    /* C side: the same sources; a number name reads as Lua prints it */
     ScoreSource src[8];
-    for (size_t i = 0; i < n; i++) { src[i].name = "src"; src[i].text = piece[i]; src[i].len = plen[i]; }
+    char names[8][32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%lld", 1000000000000LL + 7919LL * (long long)i);
+        src[i].name = number_names ? names[i] : "src";
+        src[i].text = piece[i];
+        src[i].len = plen[i];
+    }
     char err[512];
     ScoreLexicon *lex = score_compile(src, n, err, sizeof err);
     /* score.compile({ {name=, text=}, ... }) */
@@ -434,8 +465,17 @@ static void run_lua(const char *const *piece, const size_t *plen, size_t n, cons
         lua_createtable(LS, 0, 2);
         lua_pushlstring(LS, piece[i], plen[i]);
         lua_setfield(LS, -2, "text");
-        lua_pushliteral(LS, "src");
-        lua_setfield(LS, -2, "name");
+        if (number_names) {
+            lua_pushinteger(LS, (lua_Integer)i);
+            lua_setfield(LS, -2, "i");
+            lua_createtable(LS, 0, 1);
+            lua_pushcfunction(LS, source_index);
+            lua_setfield(LS, -2, "__index");
+            lua_setmetatable(LS, -2);
+        } else {
+            lua_pushliteral(LS, "src");
+            lua_setfield(LS, -2, "name");
+        }
         lua_rawseti(LS, -2, (lua_Integer)i + 1);
     }
     lua_call_checked(1, 2);
@@ -488,7 +528,9 @@ static void run_lua(const char *const *piece, const size_t *plen, size_t n, cons
             lua_getfield(LS, mod, "analyze_files");
             lua_createtable(LS, 3, 0);
             lua_pushstring(LS, tmp_path); lua_rawseti(LS, -2, 1);
-            lua_pushliteral(LS, "/nonexistent/fuzz_score/missing.txt"); lua_rawseti(LS, -2, 2);
+            if (number_path) lua_pushinteger(LS, 404404404404LL);   /* no such file here */
+            else lua_pushliteral(LS, "/nonexistent/fuzz_score/missing.txt");
+            lua_rawseti(LS, -2, 2);
             lua_pushstring(LS, tmp_path); lua_rawseti(LS, -2, 3);
             lua_pushvalue(LS, lx);
             lua_createtable(LS, 0, 1);
@@ -548,7 +590,12 @@ static void score_with(const char *lexicon, size_t llen, const char *text, size_
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_init();
     if (size < 1) return 0;
-    uint8_t flags = data[0];
+    static int mask = -1;
+    if (mask < 0) {
+        const char *m = getenv("FUZZ_SCORE_MASK");
+        mask = m ? (int)(strtol(m, NULL, 0) & 0xFF) : 0;
+    }
+    uint8_t flags = data[0] & (uint8_t)~mask;
     /* copies without slack, so ASan sees any read past the end */
     size_t len = size - 1;
     char *in = malloc(len ? len : 1);
@@ -592,7 +639,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t tlen = plen[n - 1];
         if (flags & 4) { piece[n - 1] = EMBEDDED_LEXICON; plen[n - 1] = sizeof EMBEDDED_LEXICON - 1; }
         else if (n > 1) n--;
-        run_lua(piece, plen, n, text, tlen);
+        run_lua(piece, plen, n, text, tlen, flags & 8, flags & 16);
         break;
     }
     }

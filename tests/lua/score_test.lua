@@ -109,6 +109,9 @@ T.test("slop shapes: not just/but, it's not/it's, triads, dash stacks, rhetorica
   T.eq(s.em_dash, 2)
   T.eq(s.emoji, 1)
   T.eq(s.exclamation, 1)
+  local kinds = {}
+  for _, sp in ipairs(r.signal_spans) do kinds[sp.kind] = (kinds[sp.kind] or 0) + 1 end
+  T.eq({ kinds.not_just, kinds.its_not, kinds.triad, kinds.emoji }, { 1, 1, 1, 1 }, "each span names its kind")
   local plain = score.analyze("We store logs, metrics, and traces in one bucket.", nil)
   T.eq(plain.signals.triad, 0, "a list of nouns is not a triad of adjectives")
 end)
@@ -207,5 +210,32 @@ T.test("analyze_files: many files in argument order, an unreadable one reported"
     T.eq(r.path, files[i])
     if i == 5 then T.contains(r.error, "missing.txt: No such file or directory")
     else T.eq(#r.matches, i, "file " .. i) end
+  end
+end)
+
+T.test("the JSON fast path writes the same findings as the tables", function()
+  local json = require "candor.json"
+  local quality = require "candor.quality"
+  local lexicon = quality.lexicon()
+  local text = table.concat({ T.read_file(T.root .. "/examples/drafts/01-launch-hype.md"),
+    T.read_file(T.root .. "/examples/drafts/07-social-hook-slop.md"), "bad \xff byte, \"quoted\" \\ back\tslash" }, "\n")
+  local kinds = { not_just = "n", its_not = "i", triad = "t", dash_stack = "d", rhetorical_opener = "r",
+                  abstract_unanchored = "a", emoji = "e" }
+  local fast = json.decode(score.analyze(text, lexicon, { findings = kinds }).findings_json)
+  local slow = score.analyze(text, lexicon)
+  local want = {}
+  local function against(c) local d = c:match("^([^/]+)/") return d == "slop" or d == "vendor" or d == "banned" or c == "authenticity/brochure" end
+  for _, m in ipairs(slow.matches) do
+    if against(m.category) then want[#want + 1] = { start = m.start, stop = m.stop, category = m.category, line = m.line, col = m.col } end
+  end
+  for _, sp in ipairs(slow.signal_spans) do
+    if kinds[sp.kind] then want[#want + 1] = { start = sp.start, stop = sp.stop, category = "signal/" .. sp.kind, line = sp.line, col = sp.col } end
+  end
+  table.sort(want, function(a, b) if a.start ~= b.start then return a.start < b.start end return a.category < b.category end)
+  T.ok(#want > 20, "enough findings to compare")
+  T.eq(#fast, #want)
+  for i, w in ipairs(want) do
+    local f = fast[i]
+    T.eq({ f.start, f.stop, f.category, f.line, f.col }, { w.start, w.stop, w.category, w.line, w.col }, "finding " .. i)
   end
 end)

@@ -46,6 +46,9 @@ local function against(category)
   return dim == "slop" or dim == "vendor" or dim == "banned" or category == "authenticity/brochure"
 end
 
+-- Stands in for a findings array that C encoded; replaced in the output text.
+local FINDINGS_SLOT = "\0candor.findings\0"
+
 local function findings(analysis, explain)
   local out = {}
   for _, m in ipairs(analysis.matches) do
@@ -113,22 +116,38 @@ local function json_file(f, explain)
     local d = f.report.dimensions[name]
     scores[name] = { score = d.score, threshold = d.threshold, direction = d.direction, pass = d.pass, reason = d.reason }
   end
+  -- findings_json: C already wrote the findings (the fast path for big files)
   return {
     path = f.path, bytes = f.bytes, words = a.words, sentences = a.sentences, paragraphs = a.paragraphs,
     invalid_utf8 = a.invalid_utf8, pass = f.report.pass, scores = scores,
-    findings = json.array(findings(a, explain)), signals = a.signals,
-  }
+    findings = a.findings_json and FINDINGS_SLOT or json.array(findings(a, explain)), signals = a.signals,
+  }, a.findings_json
 end
 
 local function json_output(app, results, ctx, explain)
   local json = require "candor.json"
-  local files, pass = {}, true
+  local files, raw, pass = {}, {}, true
   for i, f in ipairs(results) do
-    files[i] = json_file(f, explain)
+    files[i], raw[i] = json_file(f, explain)
     if f.error or not f.report.pass then pass = false end
   end
-  app.out(json.encode({ version = 1, voice = ctx.voice or json.null, thresholds = ctx.thresholds,
-    pass = pass, files = json.array(files) }), "\n")
+  local text = json.encode({ version = 1, voice = ctx.voice or json.null, thresholds = ctx.thresholds,
+    pass = pass, files = json.array(files) })
+  -- splice each file's findings in, in order (placeholders appear once per file)
+  local n = 0
+  local slot = json.encode(FINDINGS_SLOT)
+  local parts, pos = {}, 1
+  while true do
+    local a, b = text:find(slot, pos, true)
+    if not a then break end
+    n = n + 1
+    while raw[n] == nil and n <= #results do n = n + 1 end
+    parts[#parts + 1] = text:sub(pos, a - 1)
+    parts[#parts + 1] = raw[n]
+    pos = b + 1
+  end
+  parts[#parts + 1] = text:sub(pos)
+  app.out(table.concat(parts), "\n")
 end
 
 local function sarif_output(app, results, ctx)
@@ -210,7 +229,9 @@ function M.run(app, opts, pos)
   end
   ctx.thresholds = voice_row and voice_row.scoring_thresholds or quality.default_thresholds
   local lex = quality.lexicon { db = opts.voice and app.db() or nil, voice_row = voice_row, lexicon_files = opts.lexicon }
-  local results = core.analyze_files(files, lex, { threads = threads })
+  -- JSON without --explain takes the fast path: C writes the findings array.
+  local fast = format == "json" and not opts.explain
+  local results = core.analyze_files(files, lex, { threads = threads, findings = fast and FINDING_SIGNALS or nil })
   local failed_read, failed_gate = false, false
   for _, f in ipairs(results) do
     if f.error then
