@@ -20,6 +20,8 @@
 
 #define SCORE_MAX_PHRASE 480      /* normalized bytes in one phrase */
 #define SCORE_LEX_MT "candor.score.lexicon"
+#define TRIE_SPARSE 0xFFFFFFFFu
+#define TRIE_SPARSE_MAX 6           /* states with more children get a dense row */
 #define SCORE_RESULT_MT "candor.score.result"
 
 const char *const score_signal_names[SIG_COUNT] = {
@@ -183,7 +185,15 @@ struct ScoreLexicon {
     char *pool; size_t pool_len, pool_cap;
     uint8_t cls[256]; uint32_t nclass;
     uint8_t raw_cls[128];   /* an ASCII byte of text straight to its class (folded, spaces unified) */
-    uint32_t *trie;         /* nstates * nclass children; 0 = none (the root is no one's child) */
+    /* The trie, breadth-first numbered, compact so walks stay in cache: a state
+     * with many children has a dense row of nclass entries; the others list
+     * their children (class, state) in edges. Child 0 means none. */
+    uint32_t *dense;        /* rows of nclass children */
+    uint32_t *row;          /* per state: dense row index, or TRIE_SPARSE */
+    uint32_t *first;        /* per state: first edge (sparse states) */
+    uint8_t *nedges;        /* per state: edge count (sparse states) */
+    uint8_t *edge_cls;
+    uint32_t *edge_child;
     int32_t *out;           /* pattern ending exactly at a state, or -1 */
     uint32_t nstates;
 };
@@ -424,15 +434,44 @@ static int build_automaton(Builder *b) {
     }
     uint32_t *old2new = (uint32_t *)fail;   /* same size; fail links are not needed */
     for (size_t k = 0; k < qt; k++) old2new[queue[k]] = (uint32_t)k;
-    lex->trie = calloc((size_t)nstates * nc, sizeof *lex->trie);
     int32_t *out2 = malloc((size_t)nstates * sizeof *out2);
-    if (!lex->trie || !out2) { free(out2); free(go); free(fail); free(queue); FAIL("out of memory"); }
+    lex->row = malloc((size_t)nstates * sizeof *lex->row);
+    lex->first = calloc(nstates, sizeof *lex->first);
+    lex->nedges = calloc(nstates, sizeof *lex->nedges);
+    lex->edge_cls = malloc(nstates * sizeof *lex->edge_cls);      /* edges < states */
+    lex->edge_child = malloc(nstates * sizeof *lex->edge_child);
+    size_t ndense = 0;
     for (uint32_t o = 0; o < nstates; o++) {
-        uint32_t n = old2new[o];
+        size_t kids = 0;
+        for (size_t c = 0; c < nc; c++) kids += go[(size_t)o * nc + c] > 0;
+        if (kids > TRIE_SPARSE_MAX || o == 0) ndense++;     /* the root is always dense: row 0 */
+    }
+    lex->dense = calloc(ndense ? ndense * nc : 1, sizeof *lex->dense);
+    if (!out2 || !lex->row || !lex->first || !lex->nedges || !lex->edge_cls || !lex->edge_child || !lex->dense) {
+        free(out2); free(go); free(fail); free(queue);
+        FAIL("out of memory");
+    }
+    size_t nrow = 0, nedge = 0;
+    for (size_t k = 0; k < qt; k++) {          /* new ids in order, so edges sit in BFS order too */
+        uint32_t o = queue[k], n = (uint32_t)k;
         out2[n] = lex->out[o];
-        for (size_t c = 0; c < nc; c++) {
-            int32_t t = go[(size_t)o * nc + c];
-            if (t > 0) lex->trie[(size_t)n * nc + c] = old2new[t];
+        size_t kids = 0;
+        for (size_t c = 0; c < nc; c++) kids += go[(size_t)o * nc + c] > 0;
+        if (kids > TRIE_SPARSE_MAX || n == 0) {
+            lex->row[n] = (uint32_t)nrow;
+            for (size_t c = 0; c < nc; c++) {
+                int32_t t = go[(size_t)o * nc + c];
+                if (t > 0) lex->dense[nrow * nc + c] = old2new[t];
+            }
+            nrow++;
+        } else {
+            lex->row[n] = TRIE_SPARSE;
+            lex->first[n] = (uint32_t)nedge;
+            lex->nedges[n] = (uint8_t)kids;
+            for (size_t c = 0; c < nc; c++) {
+                int32_t t = go[(size_t)o * nc + c];
+                if (t > 0) { lex->edge_cls[nedge] = (uint8_t)c; lex->edge_child[nedge] = old2new[t]; nedge++; }
+            }
         }
     }
     free(lex->out);
@@ -447,7 +486,8 @@ void score_lexicon_free(ScoreLexicon *lex) {
     if (!lex) return;
     for (size_t i = 0; i < lex->ncats; i++) free(lex->cats[i]);
     free(lex->cats);
-    free(lex->pats); free(lex->pool); free(lex->trie); free(lex->out);
+    free(lex->pats); free(lex->pool); free(lex->out);
+    free(lex->dense); free(lex->row); free(lex->first); free(lex->nedges); free(lex->edge_cls); free(lex->edge_child);
     free(lex);
 }
 
@@ -514,6 +554,16 @@ static int word_at(const uint8_t *s, size_t len, size_t i) {
     return !bad && is_word_cp(c);
 }
 
+/* The child of state st for byte class c, or 0. */
+static inline uint32_t trie_next(const ScoreLexicon *lex, uint32_t st, uint8_t c) {
+    uint32_t row = lex->row[st];
+    if (row != TRIE_SPARSE) return lex->dense[(size_t)row * lex->nclass + c];
+    const uint8_t *cls = lex->edge_cls + lex->first[st];
+    for (uint32_t k = 0, n = lex->nedges[st]; k < n; k++)
+        if (cls[k] == c) return lex->edge_child[lex->first[st] + k];
+    return 0;
+}
+
 /* One character of text as the matcher sees it. */
 typedef struct { size_t len, nlen; char norm[4]; int space, word; } Char;
 
@@ -538,8 +588,6 @@ static void read_char(const uint8_t *s, size_t len, size_t i, Char *ch, ScoreRes
 /* Walks the trie from text position i; returns the longest phrase that matches
  * there with valid boundaries (its end in *end), or -1. */
 static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_t i, size_t *end) {
-    const uint32_t nc = lex->nclass;
-    const uint32_t *trie = lex->trie;
     uint32_t st = 0;
     int32_t best = -1;
     int in_space = 0;
@@ -551,7 +599,7 @@ static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_
                 if (in_space) { i++; continue; }       /* a whitespace run is one space */
                 in_space = 1;
             } else in_space = 0;
-            st = trie[(size_t)st * nc + lex->raw_cls[b]];
+            st = trie_next(lex, st, lex->raw_cls[b]);
             if (!st) return best;
             i++;
         } else {
@@ -561,7 +609,7 @@ static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_
                 in_space = 1;
             } else in_space = 0;
             for (size_t k = 0; k < ch.nlen; k++) {
-                st = trie[(size_t)st * nc + lex->cls[(uint8_t)ch.norm[k]]];
+                st = trie_next(lex, st, lex->cls[(uint8_t)ch.norm[k]]);
                 if (!st) return best;
             }
             i += ch.len;
@@ -589,7 +637,7 @@ static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_
  * phrase with valid boundaries kept, and scanning resumes after it: matches are
  * leftmost-longest and never overlap. */
 static void match_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, ScoreResult *r) {
-    const uint32_t *root = lex->trie;
+    const uint32_t *root = lex->dense;      /* the root has many children: dense row 0 */
     int prev_word = 0;
     Char ch;
     for (size_t i = 0; i < len;) {
@@ -1329,6 +1377,15 @@ static int lex_tostring(lua_State *L) {
 
 typedef struct { ScoreResult r; } ResultBox;
 
+typedef struct {
+    const char *path;
+    char *text; size_t len;
+    char *error;
+    ScoreResult r;
+} FileJob;
+
+typedef struct { FileJob *jobs; size_t n; } JobsBox;
+
 static int result_gc(lua_State *L) {
     ResultBox *b = luaL_checkudata(L, 1, SCORE_RESULT_MT);
     score_result_free(&b->r);
@@ -1449,60 +1506,23 @@ static int category_against(const char *c) {
            strcmp(c, "authenticity/brochure") == 0;
 }
 
-/* Converts a result into a Lua table; text is the scored text. With fk, the
- * matches and signal spans come as one JSON string, findings_json, instead of
- * tables: the fast path for large outputs. */
-static void push_result(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
-                        const FindingKinds *fk) {
+/* Builds result.matches and result.signal_spans (tables) in the result at index t. */
+static void push_spans(lua_State *L, int t, const ScoreLexicon *lex, const char *text, const ScoreResult *r) {
+    t = lua_absindex(L, t);
     lua_createtable(L, K_COUNT, 0);
     int keys = lua_gettop(L);
     for (int k = 0; k < K_COUNT; k++) { lua_pushstring(L, key_names[k]); lua_rawseti(L, keys, k + 1); }
-    /* phrase and category strings, made once per pattern and category */
+    /* phrase, category and kind strings, made once each */
     lua_createtable(L, 0, 0);
     int phrase_cache = lua_gettop(L);
     lua_createtable(L, (int)lex->ncats, 0);
     int cats = lua_gettop(L);
     for (size_t c = 0; c < lex->ncats; c++) { lua_pushstring(L, lex->cats[c]); lua_rawseti(L, cats, (lua_Integer)c + 1); }
-
-    lua_createtable(L, 0, 16);
-    lua_pushinteger(L, (lua_Integer)r->words); lua_setfield(L, -2, "words");
-    lua_pushinteger(L, (lua_Integer)r->sentences); lua_setfield(L, -2, "sentences");
-    lua_pushinteger(L, (lua_Integer)r->paragraphs); lua_setfield(L, -2, "paragraphs");
-    lua_pushinteger(L, (lua_Integer)r->anchored_sentences); lua_setfield(L, -2, "anchored_sentences");
-    lua_pushnumber(L, r->sentence_len_mean); lua_setfield(L, -2, "sentence_length_mean");
-    lua_pushnumber(L, r->sentence_len_cv); lua_setfield(L, -2, "sentence_length_cv");
-    lua_pushinteger(L, (lua_Integer)r->invalid_utf8); lua_setfield(L, -2, "invalid_utf8");
-    if (r->invalid_utf8) { lua_pushinteger(L, (lua_Integer)r->first_invalid + 1); lua_setfield(L, -2, "first_invalid"); }
-    /* counts and weight sums per category, added up in C */
-    size_t *counts = lex->ncats ? calloc(lex->ncats, sizeof *counts) : NULL;
-    double *weights = lex->ncats ? calloc(lex->ncats, sizeof *weights) : NULL;
-    if (lex->ncats && (!counts || !weights)) { free(counts); free(weights); luaL_error(L, "out of memory"); }
+    lua_createtable(L, SIG_COUNT, 0);
+    int signal_names = lua_gettop(L);
+    for (int k = 0; k < SIG_COUNT; k++) { lua_pushstring(L, score_signal_names[k]); lua_rawseti(L, signal_names, k + 1); }
+    lua_createtable(L, (int)r->nmatches, 0);
     for (size_t m = 0; m < r->nmatches; m++) {
-        const Pattern *pt = &lex->pats[r->matches[m].pattern];
-        counts[pt->category]++;
-        weights[pt->category] += pt->weight;
-    }
-    lua_newtable(L);
-    lua_newtable(L);
-    for (size_t c = 0; c < lex->ncats; c++) {
-        if (!counts[c]) continue;
-        lua_rawgeti(L, cats, (lua_Integer)c + 1);
-        lua_pushinteger(L, (lua_Integer)counts[c]);
-        lua_rawset(L, -4);
-        lua_rawgeti(L, cats, (lua_Integer)c + 1);
-        lua_pushnumber(L, weights[c]);
-        lua_rawset(L, -3);
-    }
-    free(counts);
-    free(weights);
-    lua_setfield(L, -3, "weights");
-    lua_setfield(L, -2, "counts");
-    if (fk) {
-        push_findings_json(L, lex, text, r, fk, category_against);
-        lua_setfield(L, -2, "findings_json");
-    }
-    lua_createtable(L, fk ? 0 : (int)r->nmatches, 0);
-    for (size_t m = 0; !fk && m < r->nmatches; m++) {
         const ScoreSpan *sp = &r->matches[m];
         const Pattern *pt = &lex->pats[sp->pattern];
         lua_createtable(L, 0, 8);
@@ -1521,32 +1541,105 @@ static void push_result(lua_State *L, const ScoreLexicon *lex, const char *text,
         lua_rawset(L, -3);
         lua_rawseti(L, -2, (lua_Integer)m + 1);
     }
-    lua_setfield(L, -2, "matches");
-    int result = lua_gettop(L);
-    lua_createtable(L, SIG_COUNT, 0);   /* the kind strings, made once */
-    int signal_names = lua_gettop(L);
-    for (int k = 0; k < SIG_COUNT; k++) { lua_pushstring(L, score_signal_names[k]); lua_rawseti(L, signal_names, k + 1); }
-    lua_createtable(L, 0, SIG_COUNT);
-    for (int k = 0; k < SIG_COUNT; k++) {
-        lua_rawgeti(L, signal_names, k + 1);
-        lua_pushinteger(L, r->signal_counts[k]);
-        lua_rawset(L, -3);
-    }
-    lua_setfield(L, result, "signals");
-    lua_createtable(L, fk ? 0 : (int)r->nsignals, 0);
-    for (size_t m = 0; !fk && m < r->nsignals; m++) {
+    lua_setfield(L, t, "matches");
+    lua_createtable(L, (int)r->nsignals, 0);
+    for (size_t m = 0; m < r->nsignals; m++) {
         lua_createtable(L, 0, 6);
         push_span(L, keys, text, &r->signals[m]);
         lua_rawgeti(L, signal_names, r->signals[m].kind + 1);
         set_top(L, keys, K_KIND);
         lua_rawseti(L, -2, (lua_Integer)m + 1);
     }
-    lua_setfield(L, result, "signal_spans");
-    lua_pop(L, 1);   /* signal names */
-    if (r->oom) { lua_pushboolean(L, 1); lua_setfield(L, -2, "incomplete"); }
-    /* leave only the result: drop keys, phrase cache, category names */
-    lua_replace(L, keys);
-    lua_pop(L, 2);
+    lua_setfield(L, t, "signal_spans");
+    lua_settop(L, keys - 1);
+}
+
+/* Pushes a result table of counts: words, sentences..., counts and weights per
+ * category, signals per kind. The spans are added by the caller (push_spans,
+ * now or on first access) or, with fk, come as one JSON string, findings_json:
+ * the fast path for large outputs. */
+static void push_summary(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
+                         const FindingKinds *fk) {
+    lua_createtable(L, 0, 16);
+    int t = lua_gettop(L);
+    lua_pushinteger(L, (lua_Integer)r->words); lua_setfield(L, t, "words");
+    lua_pushinteger(L, (lua_Integer)r->sentences); lua_setfield(L, t, "sentences");
+    lua_pushinteger(L, (lua_Integer)r->paragraphs); lua_setfield(L, t, "paragraphs");
+    lua_pushinteger(L, (lua_Integer)r->anchored_sentences); lua_setfield(L, t, "anchored_sentences");
+    lua_pushnumber(L, r->sentence_len_mean); lua_setfield(L, t, "sentence_length_mean");
+    lua_pushnumber(L, r->sentence_len_cv); lua_setfield(L, t, "sentence_length_cv");
+    lua_pushinteger(L, (lua_Integer)r->invalid_utf8); lua_setfield(L, t, "invalid_utf8");
+    if (r->invalid_utf8) { lua_pushinteger(L, (lua_Integer)r->first_invalid + 1); lua_setfield(L, t, "first_invalid"); }
+    if (r->oom) { lua_pushboolean(L, 1); lua_setfield(L, t, "incomplete"); }
+    /* counts and weight sums per category, added up in C */
+    size_t *counts = lex->ncats ? calloc(lex->ncats, sizeof *counts) : NULL;
+    double *weights = lex->ncats ? calloc(lex->ncats, sizeof *weights) : NULL;
+    if (lex->ncats && (!counts || !weights)) { free(counts); free(weights); luaL_error(L, "out of memory"); }
+    for (size_t m = 0; m < r->nmatches; m++) {
+        const Pattern *pt = &lex->pats[r->matches[m].pattern];
+        counts[pt->category]++;
+        weights[pt->category] += pt->weight;
+    }
+    lua_newtable(L);
+    lua_newtable(L);
+    for (size_t c = 0; c < lex->ncats; c++) {
+        if (!counts[c]) continue;
+        lua_pushstring(L, lex->cats[c]);
+        lua_pushvalue(L, -1);
+        lua_pushinteger(L, (lua_Integer)counts[c]);
+        lua_rawset(L, -5);
+        lua_pushnumber(L, weights[c]);
+        lua_rawset(L, -3);
+    }
+    free(counts);
+    free(weights);
+    lua_setfield(L, t, "weights");
+    lua_setfield(L, t, "counts");
+    lua_createtable(L, 0, SIG_COUNT);
+    for (int k = 0; k < SIG_COUNT; k++) {
+        lua_pushinteger(L, r->signal_counts[k]);
+        lua_setfield(L, -2, score_signal_names[k]);
+    }
+    lua_setfield(L, t, "signals");
+    if (fk) {
+        push_findings_json(L, lex, text, r, fk, category_against);
+        lua_setfield(L, t, "findings_json");
+    }
+}
+
+/* __index of a result: matches and signal_spans are made on first access.
+ * Upvalues: the box owning the C result, a job index (0 for analyze), the
+ * lexicon (or nil), the text (a string for analyze). */
+static int lazy_spans(lua_State *L) {
+    const char *key = lua_tostring(L, 2);
+    if (!key || (strcmp(key, "matches") != 0 && strcmp(key, "signal_spans") != 0)) return 0;
+    static const ScoreLexicon empty = {0};
+    const ScoreLexicon *lex = lua_isnil(L, lua_upvalueindex(3)) ? &empty : check_lex(L, lua_upvalueindex(3))->lex;
+    const ScoreResult *r;
+    const char *text;
+    if (lua_type(L, lua_upvalueindex(4)) == LUA_TSTRING) {
+        r = &((ResultBox *)lua_touserdata(L, lua_upvalueindex(1)))->r;
+        text = lua_tostring(L, lua_upvalueindex(4));
+    } else {
+        FileJob *j = &((JobsBox *)lua_touserdata(L, lua_upvalueindex(1)))->jobs[lua_tointeger(L, lua_upvalueindex(2))];
+        r = &j->r;
+        text = j->text;
+    }
+    push_spans(L, 1, lex, text, r);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+/* Gives the result on top of the stack its lazy spans (see lazy_spans). */
+static void set_lazy(lua_State *L, int owner, lua_Integer job, int lexidx, int textidx) {
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, owner);
+    lua_pushinteger(L, job);
+    if (lexidx) lua_pushvalue(L, lexidx); else lua_pushnil(L);
+    if (textidx) lua_pushvalue(L, textidx); else lua_pushnil(L);
+    lua_pushcclosure(L, lazy_spans, 4);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
 }
 
 /* opts.findings = {kind = description, ...}: the JSON fast path (see push_result).
@@ -1577,26 +1670,20 @@ static int score_analyze(lua_State *L) {
     const char *text = luaL_checklstring(L, 1, &len);
     const ScoreLexicon *lex = lua_isnoneornil(L, 2) ? NULL : check_lex(L, 2)->lex;
     int spans = opt_spans(L, 3);
-    ResultBox *box = lua_newuserdatauv(L, sizeof *box, 0);   /* owns the C result until converted */
+    ResultBox *box = lua_newuserdatauv(L, sizeof *box, 0);   /* owns the C result; freed by GC */
     memset(box, 0, sizeof *box);
     luaL_setmetatable(L, SCORE_RESULT_MT);
+    int owner = lua_gettop(L);
     FindingKinds fkbuf;
     const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
     score_text(lex, text, len, spans || fk, &box->r);
     static const ScoreLexicon empty = {0};
-    push_result(L, lex ? lex : &empty, text, &box->r, fk);
-    score_result_free(&box->r);
+    push_summary(L, lex ? lex : &empty, text, &box->r, fk);
+    if (spans && !fk) set_lazy(L, owner, 0, lex ? 2 : 0, 1);
     return 1;
 }
 
 /* ---- many files at once: a small thread pool, results in argument order ---- */
-
-typedef struct {
-    const char *path;
-    char *text; size_t len;
-    char *error;
-    ScoreResult r;
-} FileJob;
 
 typedef struct {
     FileJob *jobs; size_t n;
@@ -1650,8 +1737,6 @@ static void *file_worker(void *arg) {
     return NULL;
 }
 
-typedef struct { FileJob *jobs; size_t n; } JobsBox;
-
 static int jobs_gc(lua_State *L) {
     JobsBox *b = lua_touserdata(L, 1);
     for (size_t i = 0; b->jobs && i < b->n; i++) {
@@ -1682,6 +1767,7 @@ static int score_analyze_files(lua_State *L) {
     JobsBox *box = lua_newuserdatauv(L, sizeof *box, 1);
     box->jobs = NULL;
     box->n = 0;
+    int jobs_idx = lua_gettop(L);
     lua_newtable(L);
     lua_pushcfunction(L, jobs_gc);
     lua_setfield(L, -2, "__gc");
@@ -1718,7 +1804,8 @@ static int score_analyze_files(lua_State *L) {
             lua_pushstring(L, j->error);
             lua_setfield(L, -2, "error");
         } else {
-            push_result(L, lex ? lex : &empty, j->text, &j->r, fk);
+            push_summary(L, lex ? lex : &empty, j->text, &j->r, fk);
+            if (spans && !fk) set_lazy(L, jobs_idx, (lua_Integer)i, lex ? 2 : 0, 0);
             lua_pushinteger(L, (lua_Integer)j->len);
             lua_setfield(L, -2, "bytes");
         }

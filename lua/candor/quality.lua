@@ -54,10 +54,17 @@ function M.judge(analysis, thresholds)
     if limit == nil then limit = M.default_thresholds[d.threshold] end
     local pass
     if d.lower_is_better then pass = r.score <= limit else pass = r.score >= limit end
-    report.dimensions[d.name] = {
-      score = r.score, reason = r.reason, evidence = r.evidence, threshold = limit,
+    -- evidence is built on first access: most callers only need the scores
+    local evidence_of = scorers.evidence[d.name]
+    report.dimensions[d.name] = setmetatable({
+      score = r.score, reason = r.reason, threshold = limit,
       direction = d.lower_is_better and "max" or "min", pass = pass,
-    }
+    }, { __index = function(t, k)
+      if k ~= "evidence" then return nil end
+      local e = evidence_of(analysis)
+      rawset(t, "evidence", e)
+      return e
+    end })
     report.scores[d.name] = r.score
     report.pass = report.pass and pass
   end

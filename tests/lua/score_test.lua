@@ -174,6 +174,12 @@ T.test("gates: per dimension against thresholds, defaults when absent", function
   T.eq(strict.dimensions.specificity.direction, "min")
   local loose = quality.judge(a, { slopMax = 10, vendorSpeakMax = 10, specificityMin = 0, authenticityMin = 0 })
   T.eq(loose.pass, true)
+  local slop_text = "Let's delve into it. It's not just a tool, but a movement."
+  local ev = quality.judge(score.analyze(slop_text, quality.lexicon())).dimensions.slop.evidence
+  local seen = {}
+  for _, e in ipairs(ev) do seen[e.category or ("signal/" .. e.kind)] = true end
+  T.ok(seen["slop/ai_tell"] and seen["signal/not_just"], "evidence names the phrase and the shape")
+  for i = 2, #ev do T.ok(ev[i - 1].start <= ev[i].start, "evidence in text order") end
   local default = quality.judge(a, nil)
   T.eq(default.thresholds, quality.default_thresholds)
   T.ok(type(default.dimensions.slop.reason) == "string" and #default.dimensions.slop.reason > 0, "a reason")

@@ -1,6 +1,8 @@
 -- The deterministic scorers: formulas over what core.score counted. Each takes
 -- an analysis (core.score.analyze's result) and returns
---   { score = 0..10, reason = "one line", evidence = { spans and signals } }.
+--   { score = 0..10, reason = "one line", raw = the value before scaling };
+-- M.evidence[name](analysis) lists the spans and signals that moved the score
+-- (called only when someone looks: building span tables costs more than scoring).
 -- Edit freely: a copy at lua/candor/quality/scorers.lua on CANDOR_PATH replaces
 -- this one. Every constant is named here and nowhere else.
 local M = {}
@@ -88,8 +90,6 @@ function M.slop(a)
   end
   local raw = per100(lex_w + shape_w, a.words) + uniform
   local score = round1(saturate(raw, M.slop_scale))
-  local evidence = matches_in(a, { slop = true })
-  for _, s in ipairs(spans_of(a, shapes)) do evidence[#evidence + 1] = s end
   local reason
   if lex_n + shape_n == 0 and uniform == 0 then
     reason = "no AI tells or stock shapes found"
@@ -100,7 +100,7 @@ function M.slop(a)
     if uniform > 0 then parts[#parts + 1] = string.format("sentences of near-equal length (cv %.2f)", a.sentence_length_cv) end
     reason = table.concat(parts, ", ") .. string.format(" in %d words", a.words)
   end
-  return { score = score, reason = reason, evidence = evidence, raw = raw }
+  return { score = score, reason = reason, raw = raw }
 end
 
 -- vendor-speak: superlatives, marketing clichés, buzzwords, self-praise, vague
@@ -110,16 +110,12 @@ function M.vendor_speak(a)
   local brochure_w, brochure_n = a.weights["authenticity/brochure"] or 0, a.counts["authenticity/brochure"] or 0
   local raw = per100(lex_w + M.brochure_as_vendor * brochure_w + 0.3 * (a.signals.exclamation or 0), a.words)
   local score = round1(saturate(raw, M.vendor_scale))
-  local evidence = matches_in(a, { vendor = true, banned = true })
-  for _, m in ipairs(matches_in(a, { authenticity = true }, { ["authenticity/brochure"] = true })) do
-    evidence[#evidence + 1] = m
-  end
   local n = lex_n + brochure_n
   local banned = a.counts["banned/phrase"] or 0
   local reason = n == 0 and "no marketing clichés, superlatives or self-praise found"
     or string.format("%s of marketing register%s in %d words", plural(n, "phrase"),
       banned > 0 and string.format(" (%d banned)", banned) or "", a.words)
-  return { score = score, reason = reason, evidence = evidence, raw = raw }
+  return { score = score, reason = reason, raw = raw }
 end
 
 -- specificity: how many sentences carry something concrete (a number with a
@@ -139,12 +135,10 @@ function M.specificity(a)
   local raw = 6 * clamp(anchored / M.anchored_share_full, 0, 1) + 4 * clamp(density / M.anchors_per_sentence_full, 0, 1)
     - M.unanchored_penalty * (unanchored / sentences) * 10 / 10
   local score = round1(clamp(raw, 0, 10))
-  kinds.abstract_unanchored = true
-  local evidence = spans_of(a, kinds)
   local reason = string.format("%d of %d sentences anchored by concrete detail, %s; %s",
     a.anchored_sentences, a.sentences, plural(math.floor(anchors + 0.5), "anchor"),
     plural(unanchored, "abstract claim") .. " with nothing concrete beside it")
-  return { score = score, reason = reason, evidence = evidence, raw = raw }
+  return { score = score, reason = reason, raw = raw }
 end
 
 -- authenticity (estimate): practitioner markers (first person, situations,
@@ -162,11 +156,38 @@ function M.authenticity(a)
   local anchored = a.anchored_sentences / math.max(a.sentences, 1)
   local raw = 4 + 4 * math.tanh(up / 4) - 5 * math.tanh(down / 3) + 2 * anchored
   local score = round1(clamp(raw, 0, 10))
-  local evidence = matches_in(a, { authenticity = true })
-  for _, sp in ipairs(spans_of(a, { first_person_singular = true, question = true })) do evidence[#evidence + 1] = sp end
   local reason = string.format("practitioner markers %.1f vs brochure register %.1f per 100 words", up, down)
-  return { score = score, reason = reason, evidence = evidence, raw = raw }
+  return { score = score, reason = reason, raw = raw }
 end
+
+-- Evidence per dimension: the matches and signal spans behind each score, in text order.
+local function by_start(list)
+  table.sort(list, function(x, y) return x.start < y.start end)
+  return list
+end
+
+M.evidence = {
+  slop = function(a)
+    local out = matches_in(a, { slop = true })
+    for _, s in ipairs(spans_of(a, M.slop_shapes)) do out[#out + 1] = s end
+    return by_start(out)
+  end,
+  vendor_speak = function(a)
+    local out = matches_in(a, { vendor = true, banned = true })
+    for _, m in ipairs(matches_in(a, { authenticity = true }, { ["authenticity/brochure"] = true })) do out[#out + 1] = m end
+    return by_start(out)
+  end,
+  specificity = function(a)
+    local kinds = { abstract_unanchored = true }
+    for k in pairs(M.anchor_weights) do kinds[k] = true end
+    return spans_of(a, kinds)
+  end,
+  authenticity = function(a)
+    local out = matches_in(a, { authenticity = true })
+    for _, sp in ipairs(spans_of(a, { first_person_singular = true, question = true })) do out[#out + 1] = sp end
+    return by_start(out)
+  end,
+}
 
 -- The dimensions in report order: name, scorer, and which way is better.
 M.dimensions = {
