@@ -33,7 +33,7 @@ CTESTS  := $(patsubst tests/c/%.c,build/tests/%,$(wildcard tests/c/test_*.c))
 SANTESTS:= $(patsubst tests/c/%.c,build/san-tests/%,$(wildcard tests/c/test_*.c))
 
 .SECONDARY:
-.PHONY: all deps test test-c test-san test-lua demo bench install clean
+.PHONY: all deps test test-c test-san test-lua demo bench fuzz install clean
 all: build/candor
 
 build/candor: $(OBJ)
@@ -54,6 +54,22 @@ build/tests/%: tests/c/%.c tests/c/test.h $(LIBOBJ)
 
 build/san/candor: $(SANOBJ) build/san/main.o
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(LIBS) -Wl,--export-dynamic
+
+# The fuzz target's seed corpus, run once per input under ASan+UBSan (no libFuzzer).
+build/san-tests/fuzz_corpus: tests/fuzz/run_corpus.c tests/fuzz/fuzz_score.c build/san/score.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -Isrc -o $@ tests/fuzz/run_corpus.c tests/fuzz/fuzz_score.c \
+	  build/san/score.o $(LIBS)
+
+# libFuzzer with Debian's clang: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 600
+fuzz:
+	@mkdir -p build/fuzz-work build/fuzz-artifacts && cp tests/fuzz/corpus/* build/fuzz-work/
+	clang -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 \
+	  -Isrc $(shell pkg-config --cflags lua5.4) tests/fuzz/fuzz_score.c src/score.c \
+	  $(shell pkg-config --libs lua5.4) -lm -lpthread -o build/fuzz_score
+	build/fuzz_score -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+	  -artifact_prefix=build/fuzz-artifacts/ build/fuzz-work
 
 build/san-tests/%: tests/c/%.c tests/c/test.h $(SANOBJ)
 	@mkdir -p $(@D)
@@ -79,9 +95,11 @@ test-c: $(CTESTS)
 
 # The C tests under ASan+UBSan (leaks checked), then the whole Lua suite on an
 # instrumented binary, so every C path the Lua tests reach is checked too.
-test-san: $(SANTESTS) build/san/candor
+test-san: $(SANTESTS) build/san/candor build/san-tests/fuzz_corpus
 	@for t in $(SANTESTS); do echo "== $$t (asan+ubsan)"; \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || exit 1; done
+	@echo "== fuzz corpus (asan+ubsan)"
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/san-tests/fuzz_corpus tests/fuzz/corpus
 	@echo "== Lua tests on build/san/candor (asan+ubsan)"
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 CANDOR_TEST_BINARY=build/san/candor \
 	  build/san/candor lua tests/run.lua

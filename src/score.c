@@ -146,23 +146,35 @@ static size_t normalize_cp(uint32_t c, char *out, int *space) {
     }
 }
 
-char *score_fold(const char *text, size_t len, size_t *outlen) {
-    const uint8_t *s = (const uint8_t *)text;
-    char *out = malloc(len * 3 + 1);   /* a 1-byte invalid sequence becomes 3 bytes of U+FFFD */
-    if (!out) return NULL;
+/* Folds s[0, len) into out (at most cap bytes): the normalization above, with
+ * whitespace runs collapsed to one space (a leading run dropped when
+ * drop_leading_space). Returns the bytes written, or (size_t)-1 past cap;
+ * *bad counts invalid sequences (each folded as U+FFFD). Phrases and score_fold
+ * use this one loop, so a phrase folds exactly as text does. */
+static size_t fold_into(const uint8_t *s, size_t len, char *out, size_t cap, int drop_leading_space, size_t *bad) {
     size_t n = 0;
-    int prev_space = 0;
+    int prev_space = drop_leading_space;
     for (size_t i = 0; i < len;) {
         uint32_t c;
-        int bad, space;
-        i += utf8_decode(s, len, i, &c, &bad);
+        int invalid, space;
+        i += utf8_decode(s, len, i, &c, &invalid);
+        *bad += (size_t)invalid;
         char buf[4];
         size_t k = normalize_cp(c, buf, &space);
         if (space) { if (prev_space) continue; prev_space = 1; }
         else prev_space = 0;
+        if (n + k > cap) return (size_t)-1;
         memcpy(out + n, buf, k);
         n += k;
     }
+    return n;
+}
+
+char *score_fold(const char *text, size_t len, size_t *outlen) {
+    char *out = malloc(len * 3 + 1);   /* a 1-byte invalid sequence becomes 3 bytes of U+FFFD */
+    if (!out) return NULL;
+    size_t bad = 0;
+    size_t n = fold_into((const uint8_t *)text, len, out, len * 3, 0, &bad);
     out[n] = '\0';
     *outlen = n;
     return out;
@@ -321,23 +333,11 @@ static int parse_source(Builder *b, const ScoreSource *src) {
         if (pz > a && pz[-1] == '*') { prefix = 1; pz--; trim(&a, &pz); }
         if (a == pz) FAIL("%s:%zu: empty phrase", name, line);
         /* normalize the phrase exactly as text is normalized */
-        const uint8_t *s = (const uint8_t *)a;
-        size_t len = (size_t)(pz - a);
         char norm[SCORE_MAX_PHRASE + 8];
-        size_t nlen = 0;
-        int prev_space = 1;
-        for (size_t i = 0; i < len;) {
-            uint32_t c;
-            int bad, space;
-            i += utf8_decode(s, len, i, &c, &bad);
-            if (bad) FAIL("%s:%zu: invalid UTF-8 in phrase", name, line);
-            char buf[4];
-            size_t k = normalize_cp(c, buf, &space);
-            if (space) { if (prev_space) continue; prev_space = 1; } else prev_space = 0;
-            if (nlen + k > SCORE_MAX_PHRASE) FAIL("%s:%zu: phrase longer than %d bytes", name, line, SCORE_MAX_PHRASE);
-            memcpy(norm + nlen, buf, k);
-            nlen += k;
-        }
+        size_t bad = 0;
+        size_t nlen = fold_into((const uint8_t *)a, (size_t)(pz - a), norm, SCORE_MAX_PHRASE, 1, &bad);
+        if (bad) FAIL("%s:%zu: invalid UTF-8 in phrase", name, line);
+        if (nlen == (size_t)-1) FAIL("%s:%zu: phrase longer than %d bytes", name, line, SCORE_MAX_PHRASE);
         while (nlen && norm[nlen - 1] == ' ') nlen--;
         if (nlen == 0) FAIL("%s:%zu: empty phrase", name, line);
         if (grow((void **)&b->items, &b->cap, b->n + 1, sizeof *b->items)) FAIL("out of memory");
@@ -349,7 +349,7 @@ static int parse_source(Builder *b, const ScoreSource *src) {
         it->category = (uint32_t)category;
         it->weight = weight;
         it->prefix = prefix;
-        it->phrase = pool_add(b->lex, a, len);
+        it->phrase = pool_add(b->lex, a, (size_t)(pz - a));
         if (it->phrase == (size_t)-1) { free(it->norm); FAIL("out of memory"); }
         b->n++;
     }
@@ -660,8 +660,9 @@ static void match_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, Sc
             int32_t pid = walk(lex, s, len, i, &end);
             if (pid >= 0) {
                 add_span(r, 0, i, end, pid, -1);
-                /* count invalid UTF-8 inside the match too, then go on after it */
-                for (size_t j = i; j < end;) {
+                /* count invalid UTF-8 inside the match too (the first character was
+                 * counted above), then go on after it */
+                for (size_t j = i + clen; j < end;) {
                     if (s[j] < 0x80) { j++; continue; }
                     read_char(s, len, j, &ch, r);
                     j += ch.len;
@@ -1310,7 +1311,7 @@ static int lex_gc(lua_State *L) {
 /* compile(source | {source, ...}) where a source is a string or {name = , text = }
  * -> lexicon | nil, "name:line: message" */
 static int score_compile_l(lua_State *L) {
-    luaL_checkany(L, 1);
+    luaL_argexpected(L, lua_type(L, 1) == LUA_TSTRING || lua_istable(L, 1), 1, "lexicon text or a list of sources");
     int single = lua_type(L, 1) == LUA_TSTRING || (lua_istable(L, 1) && lua_getfield(L, 1, "text") != LUA_TNIL);
     if (lua_istable(L, 1) && lua_type(L, 1) != LUA_TSTRING) lua_pop(L, 1);
     size_t n = single ? 1 : lua_rawlen(L, 1);
@@ -1321,15 +1322,19 @@ static int score_compile_l(lua_State *L) {
     for (size_t i = 0; i < n; i++) {
         if (single) lua_pushvalue(L, 1);
         else lua_rawgeti(L, 1, (lua_Integer)i + 1);
+        /* only real strings: lua_tostring would convert a number on the stack
+         * alone, and the pointer would dangle once popped */
         if (lua_type(L, -1) == LUA_TSTRING) {
             src[i].name = "lexicon";
             src[i].text = lua_tolstring(L, -1, &src[i].len);
         } else if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, "text");
+            if (lua_getfield(L, -1, "text") != LUA_TSTRING)
+                return luaL_error(L, "lexicon source %d: text must be a string", (int)i + 1);
             src[i].text = lua_tolstring(L, -1, &src[i].len);
-            if (!src[i].text) return luaL_error(L, "lexicon source %d has no text", (int)i + 1);
-            lua_getfield(L, -2, "name");
-            src[i].name = lua_tostring(L, -1) ? lua_tostring(L, -1) : "lexicon";
+            int nt = lua_getfield(L, -2, "name");
+            if (nt != LUA_TSTRING && nt != LUA_TNIL)
+                return luaL_error(L, "lexicon source %d: name must be a string", (int)i + 1);
+            src[i].name = nt == LUA_TSTRING ? lua_tostring(L, -1) : "lexicon";
             lua_pop(L, 2);
         } else {
             return luaL_error(L, "lexicon source %d must be a string or {name =, text =}", (int)i + 1);
@@ -1778,9 +1783,9 @@ static int score_analyze_files(lua_State *L) {
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, 1);   /* keeps the path strings alive */
     for (size_t i = 0; i < n; i++) {
-        lua_rawgeti(L, 1, (lua_Integer)i + 1);
+        if (lua_rawgeti(L, 1, (lua_Integer)i + 1) != LUA_TSTRING)   /* a number would not stay converted */
+            return luaL_error(L, "path %d is not a string", (int)i + 1);
         box->jobs[i].path = lua_tostring(L, -1);
-        if (!box->jobs[i].path) return luaL_error(L, "path %d is not a string", (int)i + 1);
         lua_pop(L, 1);
     }
     FindingKinds fkbuf;
