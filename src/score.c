@@ -108,6 +108,10 @@ static int is_emoji_cp(uint32_t c) {
  * symbols and emoji do not. */
 static int is_word_cp(uint32_t c) {
     if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    /* what folds to a space, a quote or a dash is not part of a word */
+    if (is_space_cp(c) || c == 0x02BC || c == 0xFF07 || c == 0xFF02 || c == 0xFF0D || c == 0xFE58 || c == 0xFE63 ||
+        c == 0x2212 || c == 0x00AB || c == 0x00BB)
+        return 0;
     if (c < 0xC0) return c == 0xAA || c == 0xB5 || c == 0xBA;
     if (c == 0xD7 || c == 0xF7) return 0;
     if (c >= 0x2000 && c <= 0x2BFF) return 0;
@@ -515,11 +519,11 @@ static void add_span(ScoreResult *r, int signal, size_t start, size_t stop, int3
     size_t *n = signal ? &r->nsignals : &r->nmatches;
     size_t *cap = signal ? &r->capsignals : &r->capmatches;
     if (grow((void **)arr, cap, *n + 1, sizeof **arr)) { r->oom = 1; return; }
-    /* Signals arrive in text order, except those decided at a sentence's end:
-     * move one back past the few spans of its sentence to keep the array sorted. */
-    size_t at = (*n)++;
-    while (at > 0 && (*arr)[at - 1].start > start) { (*arr)[at] = (*arr)[at - 1]; at--; }
-    ScoreSpan *sp = &(*arr)[at];
+    /* Signals arrive in text order except those decided at a sentence's end;
+     * score_text sorts once when any came late (moving each back in place was
+     * quadratic on a long sentence). */
+    if (signal && *n && (*arr)[*n - 1].start > start) r->signals_unsorted = 1;
+    ScoreSpan *sp = &(*arr)[(*n)++];
     sp->start = start; sp->stop = stop; sp->pattern = pattern; sp->kind = kind;
     sp->line = sp->col = 0;
 }
@@ -1235,6 +1239,14 @@ static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, 
     free(g.lens);
 }
 
+/* By start, then stop and kind, so equal starts order the same everywhere. */
+static int span_order(const void *a, const void *b) {
+    const ScoreSpan *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->stop != y->stop) return x->stop < y->stop ? -1 : 1;
+    return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
 /* UTF-8 continuation bytes (10xxxxxx) in s[a, b), eight bytes at a time. */
 static size_t continuation_bytes(const uint8_t *s, size_t a, size_t b) {
     size_t n = 0;
@@ -1287,6 +1299,8 @@ void score_text(const ScoreLexicon *lex, const char *text, size_t len, int want_
         }
     }
     signals_text(lex, s, len, want_spans, out);
+    if (out->signals_unsorted)
+        qsort(out->signals, out->nsignals, sizeof *out->signals, span_order);
     locate(s, len, out->matches, out->nmatches);
     locate(s, len, out->signals, out->nsignals);
 }
@@ -1319,6 +1333,10 @@ static int score_compile_l(lua_State *L) {
     box->lex = NULL;
     luaL_setmetatable(L, SCORE_LEX_MT);
     ScoreSource *src = lua_newuserdatauv(L, (n ? n : 1) * sizeof *src, 0);   /* freed by GC */
+    /* Every name and text string is kept in this table until compiling is done:
+     * one that came from an __index metamethod has no other owner. */
+    lua_createtable(L, (int)(2 * n), 0);
+    int anchor = lua_gettop(L);
     for (size_t i = 0; i < n; i++) {
         if (single) lua_pushvalue(L, 1);
         else lua_rawgeti(L, 1, (lua_Integer)i + 1);
@@ -1335,11 +1353,11 @@ static int score_compile_l(lua_State *L) {
             if (nt != LUA_TSTRING && nt != LUA_TNIL)
                 return luaL_error(L, "lexicon source %d: name must be a string", (int)i + 1);
             src[i].name = nt == LUA_TSTRING ? lua_tostring(L, -1) : "lexicon";
-            lua_pop(L, 2);
+            lua_rawseti(L, anchor, (lua_Integer)(2 * i + 2));
+            lua_rawseti(L, anchor, (lua_Integer)(2 * i + 1));
         } else {
             return luaL_error(L, "lexicon source %d must be a string or {name =, text =}", (int)i + 1);
         }
-        /* the strings stay alive: they are in argument 1 */
         lua_pop(L, 1);
     }
     char err[512];
@@ -1349,7 +1367,7 @@ static int score_compile_l(lua_State *L) {
         lua_pushstring(L, err);
         return 2;
     }
-    lua_pop(L, 1);   /* src */
+    lua_pop(L, 2);   /* anchor, src */
     return 1;
 }
 

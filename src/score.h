@@ -52,6 +52,7 @@ typedef struct {
     size_t invalid_utf8;         /* invalid sequences seen (each replaced, scoring goes on) */
     size_t first_invalid;        /* byte offset of the first, if any */
     int oom;                     /* out of memory: the result is incomplete */
+    int signals_unsorted;        /* internal: a signal span arrived out of order */
 } ScoreResult;
 
 /* Scores text: lexicon matches (lex may be NULL) and signals. Thread-safe for

@@ -42,6 +42,8 @@ T.test("apostrophes, quotes, dashes and whitespace runs are equal; case folds wi
   T.eq(phrases("best–in—class and best‐in‑class"), { "best-in-class", "best-in-class" })
   T.eq(phrases("a “game changer”"), { "\"game changer\"" })
   T.eq(phrases("CAFÉ AU LAIT"), { "café au lait" })
+  T.eq(phrases("crucial\u{1680}now, crucial\u{00A0}now, crucial\u{3000}now"), { "crucial", "crucial", "crucial" },
+    "every Unicode space ends a word")
   T.eq(score.fold("ÀÉÎÕÜ Ÿ Ĳ ĳ Ωμέγα"), "àéîõü ÿ ĳ ĳ ωμέγα")
 end)
 
