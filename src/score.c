@@ -11,7 +11,11 @@
 #include "score.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -690,7 +694,7 @@ enum { PREV_WORD, PREV_NAMED, PREV_NUMBER, PREV_DATE };
 typedef struct {
     const uint8_t *s; size_t len;
     ScoreResult *r;
-    int want_spans;
+    uint32_t span_kinds;        /* bit k: record spans of signal kind k */
     /* sentence */
     size_t sent_start, sent_words, sent_dashes;
     int sent_anchor, sent_first_in_par, sent_counted_par;
@@ -713,7 +717,7 @@ typedef struct {
 static void signal(Sig *g, int kind, size_t start, size_t stop) {
     g->r->signal_counts[kind]++;
     if (SIG_IS_ANCHOR(kind)) g->sent_anchor = 1;
-    if (g->want_spans) add_span(g->r, 1, start, stop, -1, kind);
+    if (g->span_kinds & (1u << kind)) add_span(g->r, 1, start, stop, -1, kind);
 }
 
 static int is_abstract(const ScoreLexicon *lex, int32_t pat) {
@@ -1117,11 +1121,11 @@ static int starts_with_ci(const uint8_t *s, size_t len, size_t i, const char *li
     return 1;
 }
 
-static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, int want_spans, ScoreResult *r) {
+static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, uint32_t span_kinds, ScoreResult *r) {
     pthread_once(&kw_once, kw_build);
     Sig g;
     memset(&g, 0, sizeof g);
-    g.s = s; g.len = len; g.r = r; g.want_spans = want_spans; g.lex = lex;
+    g.s = s; g.len = len; g.r = r; g.span_kinds = span_kinds; g.lex = lex;
     g.sent_first_in_par = 1;
     int sentence_start = 1;
     int line_start = 1;
@@ -1283,7 +1287,12 @@ static void locate(const uint8_t *s, size_t len, ScoreSpan *spans, size_t n) {
     }
 }
 
-void score_text(const ScoreLexicon *lex, const char *text, size_t len, int want_spans, ScoreResult *out) {
+void score_text(const ScoreLexicon *lex, const char *text, size_t len, int flags, ScoreResult *out) {
+    score_text_kinds(lex, text, len, flags, (flags & SCORE_SPANS) ? SCORE_ALL_KINDS : 0, out);
+}
+
+void score_text_kinds(const ScoreLexicon *lex, const char *text, size_t len, int flags, uint32_t span_kinds,
+                      ScoreResult *out) {
     memset(out, 0, sizeof *out);
     const uint8_t *s = (const uint8_t *)text;
     if (lex && lex->npats) match_text(lex, s, len, out);
@@ -1298,7 +1307,7 @@ void score_text(const ScoreLexicon *lex, const char *text, size_t len, int want_
             i += n;
         }
     }
-    signals_text(lex, s, len, want_spans, out);
+    if (!(flags & SCORE_MATCHES_ONLY)) signals_text(lex, s, len, span_kinds, out);
     if (out->signals_unsorted)
         qsort(out->signals, out->nsignals, sizeof *out->signals, span_order);
     locate(s, len, out->matches, out->nmatches);
@@ -1403,6 +1412,7 @@ typedef struct { ScoreResult r; } ResultBox;
 typedef struct {
     const char *path;
     char *text; size_t len;
+    int mapped;              /* text is an mmap of the file */
     char *error;
     ScoreResult r;
 } FileJob;
@@ -1443,55 +1453,100 @@ static void push_span(lua_State *L, int keys, const char *text, const ScoreSpan 
 }
 
 /* JSON string of s[0, n): escapes quotes, backslashes and control characters;
- * invalid UTF-8 becomes U+FFFD so the output is always valid JSON. */
+ * invalid UTF-8 becomes U+FFFD so the output is always valid JSON. Runs of
+ * plain characters are copied at once. */
 static void json_string(luaL_Buffer *b, const uint8_t *s, size_t n) {
     luaL_addchar(b, '"');
+    size_t run = 0;                             /* start of the pending plain run */
     for (size_t i = 0; i < n;) {
         uint8_t c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7F) { i++; continue; }
         if (c >= 0x80) {
             uint32_t cp;
             int bad;
             size_t k = utf8_decode(s, n, i, &cp, &bad);
-            if (bad) luaL_addstring(b, "\\ufffd");
-            else luaL_addlstring(b, (const char *)s + i, k);
-            i += k;
-            continue;
+            if (!bad) { i += k; continue; }     /* valid UTF-8 stays in the run */
         }
-        if (c == '"' || c == '\\') { luaL_addchar(b, '\\'); luaL_addchar(b, (char)c); }
+        luaL_addlstring(b, (const char *)s + run, i - run);
+        if (c >= 0x80) luaL_addstring(b, "\\ufffd");
+        else if (c == '"' || c == '\\') { luaL_addchar(b, '\\'); luaL_addchar(b, (char)c); }
         else if (c == '\n') luaL_addstring(b, "\\n");
         else if (c == '\t') luaL_addstring(b, "\\t");
         else if (c == '\r') luaL_addstring(b, "\\r");
-        else if (c < 0x20 || c == 0x7F) { char u[8]; snprintf(u, sizeof u, "\\u%04x", c); luaL_addstring(b, u); }
-        else luaL_addchar(b, (char)c);
-        i++;
+        else { char u[8]; snprintf(u, sizeof u, "\\u%04x", c); luaL_addstring(b, u); }
+        run = ++i;
     }
+    luaL_addlstring(b, (const char *)s + run, n - run);
     luaL_addchar(b, '"');
+}
+
+static void json_uint(luaL_Buffer *b, size_t v) {
+    char d[24];
+    int n = 0;
+    do { d[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) luaL_addchar(b, d[--n]);
 }
 
 /* Which signal kinds become findings, and their descriptions (Lua strings). */
 typedef struct { const char *desc[SIG_COUNT]; } FindingKinds;
 
-static void json_finding(luaL_Buffer *b, const ScoreLexicon *lex, const char *text, const ScoreSpan *sp,
-                         const FindingKinds *fk) {
-    char num[160];
-    snprintf(num, sizeof num, "{\"line\":%u,\"col\":%u,\"start\":%zu,\"stop\":%zu,\"category\":",
-             sp->line, sp->col, sp->start + 1, sp->stop);
-    luaL_addstring(b, num);
+/* What the findings of one pattern (or signal kind) share: category, phrase
+ * and weight as JSON, made once per call, owned by a userdata (see below). */
+typedef struct { char **pattern; size_t npattern; char *kind[SIG_COUNT]; uint8_t *keep_cat; } FindingParts;
+
+static int finding_parts_gc(lua_State *L) {
+    FindingParts *fp = lua_touserdata(L, 1);
+    for (size_t p = 0; fp->pattern && p < fp->npattern; p++) free(fp->pattern[p]);
+    for (int k = 0; k < SIG_COUNT; k++) { free(fp->kind[k]); fp->kind[k] = NULL; }
+    free(fp->pattern);
+    free(fp->keep_cat);
+    fp->pattern = NULL;
+    fp->keep_cat = NULL;
+    return 0;
+}
+
+static const char *finding_part(lua_State *L, FindingParts *fp, const ScoreLexicon *lex, const ScoreSpan *sp,
+                                const FindingKinds *fk) {
+    char **slot = sp->pattern >= 0 ? &fp->pattern[sp->pattern] : &fp->kind[sp->kind];
+    if (*slot) return *slot;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, ",\"category\":");
     if (sp->pattern >= 0) {
         const char *cat = score_pattern_category(lex, sp->pattern);
         const char *phrase = score_pattern_phrase(lex, sp->pattern);
-        json_string(b, (const uint8_t *)cat, strlen(cat));
-        luaL_addstring(b, ",\"phrase\":");
-        json_string(b, (const uint8_t *)phrase, strlen(phrase));
-        snprintf(num, sizeof num, ",\"weight\":%.14g", score_pattern_weight(lex, sp->pattern));
-        luaL_addstring(b, num);
+        json_string(&b, (const uint8_t *)cat, strlen(cat));
+        luaL_addstring(&b, ",\"phrase\":");
+        json_string(&b, (const uint8_t *)phrase, strlen(phrase));
+        char w[48];
+        snprintf(w, sizeof w, ",\"weight\":%.14g", score_pattern_weight(lex, sp->pattern));
+        luaL_addstring(&b, w);
     } else {
-        luaL_addstring(b, "\"signal/");
-        luaL_addstring(b, score_signal_names[sp->kind]);
-        luaL_addstring(b, "\",\"description\":");
-        json_string(b, (const uint8_t *)fk->desc[sp->kind], strlen(fk->desc[sp->kind]));
+        luaL_addstring(&b, "\"signal/");
+        luaL_addstring(&b, score_signal_names[sp->kind]);
+        luaL_addstring(&b, "\",\"description\":");
+        json_string(&b, (const uint8_t *)fk->desc[sp->kind], strlen(fk->desc[sp->kind]));
     }
-    luaL_addstring(b, ",\"text\":");
+    luaL_addstring(&b, ",\"text\":");
+    luaL_pushresult(&b);
+    *slot = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (!*slot) luaL_error(L, "out of memory");
+    return *slot;
+}
+
+static void json_finding(lua_State *L, luaL_Buffer *b, FindingParts *fp, const ScoreLexicon *lex, const char *text,
+                         const ScoreSpan *sp, const FindingKinds *fk) {
+    const char *part = finding_part(L, fp, lex, sp, fk);
+    luaL_addstring(b, "{\"line\":");
+    json_uint(b, sp->line);
+    luaL_addstring(b, ",\"col\":");
+    json_uint(b, sp->col);
+    luaL_addstring(b, ",\"start\":");
+    json_uint(b, sp->start + 1);
+    luaL_addstring(b, ",\"stop\":");
+    json_uint(b, sp->stop);
+    luaL_addstring(b, part);
     json_string(b, (const uint8_t *)text + sp->start, sp->stop - sp->start);
     luaL_addchar(b, '}');
 }
@@ -1500,13 +1555,26 @@ static void json_finding(luaL_Buffer *b, const ScoreLexicon *lex, const char *te
  * signals of the kinds in fk, merged in text order (ties by category name). */
 static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
                                const FindingKinds *fk, int (*keep)(const char *category)) {
+    FindingParts *fp = lua_newuserdatauv(L, sizeof *fp, 0);   /* the owner first: errors cannot leak */
+    memset(fp, 0, sizeof *fp);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, finding_parts_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    int fpidx = lua_gettop(L);
+    fp->pattern = calloc(lex->npats + 1, sizeof *fp->pattern);
+    fp->keep_cat = calloc(lex->ncats + 1, 1);
+    if (!fp->pattern || !fp->keep_cat) luaL_error(L, "out of memory");
+    fp->npattern = lex->npats;
+    uint8_t *keep_cat = fp->keep_cat;            /* which categories are kept, decided once */
+    for (size_t c = 0; c < lex->ncats; c++) keep_cat[c] = (uint8_t)(keep ? keep(lex->cats[c]) : 1);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addchar(&b, '[');
     size_t m = 0, g = 0;
     int first = 1;
     for (;;) {
-        while (m < r->nmatches && keep && !keep(score_pattern_category(lex, r->matches[m].pattern))) m++;
+        while (m < r->nmatches && !keep_cat[lex->pats[r->matches[m].pattern].category]) m++;
         while (g < r->nsignals && !fk->desc[r->signals[g].kind]) g++;
         if (m >= r->nmatches && g >= r->nsignals) break;
         int take_match;
@@ -1516,11 +1584,12 @@ static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char
         else take_match = strcmp(score_pattern_category(lex, r->matches[m].pattern), "signal/") < 0;
         if (!first) luaL_addchar(&b, ',');
         first = 0;
-        if (take_match) json_finding(&b, lex, text, &r->matches[m++], fk);
-        else json_finding(&b, lex, text, &r->signals[g++], fk);
+        if (take_match) json_finding(L, &b, fp, lex, text, &r->matches[m++], fk);
+        else json_finding(L, &b, fp, lex, text, &r->signals[g++], fk);
     }
     luaL_addchar(&b, ']');
     luaL_pushresult(&b);
+    lua_remove(L, fpidx);
 }
 
 /* Lexicon categories that count against a draft (the rest are shown only on request). */
@@ -1679,6 +1748,27 @@ static const FindingKinds *opt_findings(lua_State *L, int idx, FindingKinds *fk)
     return fk;
 }
 
+/* Signal kinds whose spans are recorded: all of them, or only those that
+ * become findings on the JSON path (the rest would be made and thrown away). */
+static uint32_t span_mask(int spans, const FindingKinds *fk) {
+    if (fk) {
+        uint32_t m = 0;
+        for (int k = 0; k < SIG_COUNT; k++) if (fk->desc[k]) m |= 1u << k;
+        return m;
+    }
+    return spans ? SCORE_ALL_KINDS : 0;
+}
+
+/* opts.signals = false: matching alone (no counts of words, sentences or signals). */
+static int opt_flags(lua_State *L, int idx, int spans) {
+    int flags = spans ? SCORE_SPANS : 0;
+    if (lua_istable(L, idx)) {
+        if (lua_getfield(L, idx, "signals") == LUA_TBOOLEAN && !lua_toboolean(L, -1)) flags |= SCORE_MATCHES_ONLY;
+        lua_pop(L, 1);
+    }
+    return flags;
+}
+
 static int opt_spans(lua_State *L, int idx) {
     if (!lua_istable(L, idx)) return 1;
     lua_getfield(L, idx, "spans");
@@ -1699,7 +1789,7 @@ static int score_analyze(lua_State *L) {
     int owner = lua_gettop(L);
     FindingKinds fkbuf;
     const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
-    score_text(lex, text, len, spans || fk, &box->r);
+    score_text_kinds(lex, text, len, opt_flags(L, 3, spans || fk), span_mask(spans, fk), &box->r);
     static const ScoreLexicon empty = {0};
     push_summary(L, lex ? lex : &empty, text, &box->r, fk);
     if (spans && !fk) set_lazy(L, owner, 0, lex ? 2 : 0, 1);
@@ -1711,12 +1801,28 @@ static int score_analyze(lua_State *L) {
 typedef struct {
     FileJob *jobs; size_t n;
     const ScoreLexicon *lex;
-    int spans;
+    int flags;               /* score_text flags */
+    uint32_t kinds;          /* signal kinds with spans */
     size_t next;
     pthread_mutex_t mu;
 } FilePool;
 
-static char *read_whole(const char *path, size_t *len, char **error) {
+/* A regular file is mapped, not copied (*mapped set; munmap it); stdin and
+ * other streams are read whole. */
+static char *read_whole(const char *path, size_t *len, char **error, int *mapped) {
+    *mapped = 0;
+    if (strcmp(path, "-") != 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) { if (asprintf(error, "%s: %s", path, strerror(errno)) < 0) *error = NULL; return NULL; }
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+            void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            close(fd);
+            if (p != MAP_FAILED) { *mapped = 1; *len = (size_t)st.st_size; return p; }
+        } else {
+            close(fd);
+        }
+    }
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) { if (asprintf(error, "%s: %s", path, strerror(errno)) < 0) *error = NULL; return NULL; }
     size_t cap = 65536, n = 0;
@@ -1753,8 +1859,8 @@ static void *file_worker(void *arg) {
         pthread_mutex_unlock(&p->mu);
         if (i >= p->n) break;
         FileJob *j = &p->jobs[i];
-        j->text = read_whole(j->path, &j->len, &j->error);
-        if (j->text) score_text(p->lex, j->text, j->len, p->spans, &j->r);
+        j->text = read_whole(j->path, &j->len, &j->error, &j->mapped);
+        if (j->text) score_text_kinds(p->lex, j->text, j->len, p->flags, p->kinds, &j->r);
         else if (!j->error) j->error = strdup("out of memory");
     }
     return NULL;
@@ -1763,7 +1869,8 @@ static void *file_worker(void *arg) {
 static int jobs_gc(lua_State *L) {
     JobsBox *b = lua_touserdata(L, 1);
     for (size_t i = 0; b->jobs && i < b->n; i++) {
-        free(b->jobs[i].text);
+        if (b->jobs[i].mapped) munmap(b->jobs[i].text, b->jobs[i].len);
+        else free(b->jobs[i].text);
         free(b->jobs[i].error);
         score_result_free(&b->jobs[i].r);
     }
@@ -1808,7 +1915,8 @@ static int score_analyze_files(lua_State *L) {
     }
     FindingKinds fkbuf;
     const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
-    FilePool pool = { box->jobs, n, lex, spans || fk, 0, PTHREAD_MUTEX_INITIALIZER };
+    FilePool pool = { box->jobs, n, lex, opt_flags(L, 3, spans || fk), span_mask(spans, fk), 0,
+                      PTHREAD_MUTEX_INITIALIZER };
     if ((size_t)threads > n) threads = n ? (int)n : 1;
     pthread_t tids[64];
     int started = 0;

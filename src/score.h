@@ -55,9 +55,17 @@ typedef struct {
     int signals_unsorted;        /* internal: a signal span arrived out of order */
 } ScoreResult;
 
+/* Flags for score_text. */
+#define SCORE_SPANS 1           /* record signal spans (matches always have theirs) */
+#define SCORE_MATCHES_ONLY 2    /* skip the signals pass: phrase matching alone */
+
 /* Scores text: lexicon matches (lex may be NULL) and signals. Thread-safe for
  * a shared lexicon. Free with score_result_free. */
-void score_text(const ScoreLexicon *lex, const char *text, size_t len, int want_spans, ScoreResult *out);
+void score_text(const ScoreLexicon *lex, const char *text, size_t len, int flags, ScoreResult *out);
+/* The same, recording spans only for the signal kinds in span_kinds (bit k for kind k). */
+#define SCORE_ALL_KINDS ((1u << SIG_COUNT) - 1)
+void score_text_kinds(const ScoreLexicon *lex, const char *text, size_t len, int flags, uint32_t span_kinds,
+                      ScoreResult *out);
 void score_result_free(ScoreResult *r);
 
 /* Pattern details for reporting. */
