@@ -16,9 +16,6 @@ local corpus_path = arg[1] or "/tmp/candor-corpus.txt"
 local phrases_path = arg[2] or "/tmp/candor-phrases.txt"
 local target = tonumber(arg[3]) or (10 * 1024 * 1024 + 512 * 1024)   -- 10.5 MiB
 
-local ok, paths = pcall(require, "candor.paths")
-local root = ok and paths.root or "."
-
 -- ---------------------------------------------------------------- PRNG
 local state = 0x43616E646F72   -- "Candor"
 local function next64()
@@ -174,32 +171,18 @@ f:write(table.concat(buf))
 f:close()
 
 -- ---------------------------------------------------------------- phrases
-local function lexicon_files()
-  local files = {}
-  local p = io.popen("ls '" .. root .. "/prompts/lexicons/' 2>/dev/null")
-  for name in p:lines() do
-    if name:match("%.txt$") then files[#files + 1] = root .. "/prompts/lexicons/" .. name end
-  end
-  p:close()
-  table.sort(files)
-  return files
-end
-
+-- The phrases of the lexicon candor score uses; prefix patterns (leverag*) are
+-- left out, since grep -F -w has no way to say them.
 local seen, phrases, prefixes = {}, {}, 0
-for _, path in ipairs(lexicon_files()) do
-  for line in io.lines(path) do
-    line = line:gsub("^%s+", ""):gsub("%s+$", "")
-    if line ~= "" and not line:match("^#") and not line:match("^%[") then
-      local phrase = line:gsub("|[^|]*$", ""):gsub("%s+$", "")   -- "phrase | weight"
-      if phrase:match("%*$") then
-        prefixes = prefixes + 1
-      elseif phrase ~= "" then
-        phrase = phrase:lower():gsub("%s+", " ")
-        if not seen[phrase] then seen[phrase] = true; phrases[#phrases + 1] = phrase end
-      end
-    end
+for _, p in ipairs(require("candor.quality.lexicon").load():phrases()) do
+  if p.prefix then
+    prefixes = prefixes + 1
+  else
+    local phrase = p.phrase:lower():gsub("%s+", " ")
+    if not seen[phrase] then seen[phrase] = true; phrases[#phrases + 1] = phrase end
   end
 end
+table.sort(phrases)
 local pf = assert(io.open(phrases_path, "wb"))
 pf:write(table.concat(phrases, "\n"), "\n")
 pf:close()

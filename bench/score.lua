@@ -12,7 +12,6 @@
 local B = dofile(require("candor.paths").root .. "/bench/common.lua")
 local score = require "core.score"
 local host = require "core.host"
-local uv = require "luv"
 
 local root = require("candor.paths").root
 local corpus = arg[1] or "/tmp/candor-corpus.txt"
@@ -29,39 +28,10 @@ local function read(path)
   return s
 end
 
--- The lexicons may still be being written: wait for them (up to 20 minutes).
-local WANT = { "abstract", "authenticity", "slop", "vendor" }
-local function lexicon_files()
-  local files = {}
-  local p = io.popen("ls " .. q(root .. "/prompts/lexicons") .. " 2>/dev/null")
-  for name in p:lines() do
-    if name:match("%.txt$") then files[#files + 1] = root .. "/prompts/lexicons/" .. name end
-  end
-  p:close()
-  table.sort(files)
-  return files
-end
-local function all_there(files)
-  local have = {}
-  for _, f in ipairs(files) do have[f:match("([^/]+)%.txt$")] = true end
-  for _, w in ipairs(WANT) do if not have[w] then return false end end
-  return true
-end
-local files = lexicon_files()
-local waited = 0
-while not all_there(files) and waited < 1200 do
-  if waited == 0 then print("waiting for prompts/lexicons/{" .. table.concat(WANT, ",") .. "}.txt (up to 20 minutes)") end
-  uv.sleep(10000)
-  waited = waited + 10
-  files = lexicon_files()
-end
-local sources = {}
-for _, path in ipairs(files) do sources[#sources + 1] = { name = path:match("[^/]+$"), text = read(path) } end
-local lex, err = score.compile(sources)
-if not lex then
-  print("lexicon does not compile: " .. tostring(err))
-  return
-end
+-- The lexicon candor score uses: the same sources, found the same way.
+local lexicon = require "candor.quality.lexicon"
+local files = lexicon.sources()
+local lex = lexicon.compile(files)
 
 -- The corpus and the phrase list, regenerated each run (deterministic; ~1 s).
 local t0 = host.clock()
