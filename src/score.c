@@ -1452,11 +1452,47 @@ static void push_span(lua_State *L, int keys, const char *text, const ScoreSpan 
     set_top(L, keys, K_TEXT);
 }
 
+/* Where findings JSON goes: flushed to a FILE in 64 KB blocks, or gathered
+ * into one string. Never raises: a failure is noted and reported after. */
+typedef struct {
+    char *buf; size_t n, cap;
+    FILE *f;                    /* NULL: gather */
+    int failed;
+} Out;
+
+static void out_add(Out *o, const char *s, size_t n) {
+    if (o->n + n > o->cap) {
+        if (o->f && o->n) {
+            if (fwrite(o->buf, 1, o->n, o->f) != o->n) o->failed = 1;
+            o->n = 0;
+        }
+        if (o->n + n > o->cap) {
+            size_t cap = o->cap ? o->cap : 65536;
+            while (cap < o->n + n) cap *= 2;
+            char *nb = realloc(o->buf, cap);
+            if (!nb) { o->failed = 1; return; }
+            o->buf = nb;
+            o->cap = cap;
+        }
+    }
+    memcpy(o->buf + o->n, s, n);
+    o->n += n;
+}
+
+static inline void out_char(Out *o, char c) {
+    if (o->n < o->cap) o->buf[o->n++] = c;
+    else out_add(o, &c, 1);
+}
+
+#define out_lit(o, lit) out_add((o), (lit), sizeof(lit) - 1)
+
+static void out_str(Out *o, const char *s) { out_add(o, s, strlen(s)); }
+
 /* JSON string of s[0, n): escapes quotes, backslashes and control characters;
  * invalid UTF-8 becomes U+FFFD so the output is always valid JSON. Runs of
  * plain characters are copied at once. */
-static void json_string(luaL_Buffer *b, const uint8_t *s, size_t n) {
-    luaL_addchar(b, '"');
+static void json_string(Out *o, const uint8_t *s, size_t n) {
+    out_char(o, '"');
     size_t run = 0;                             /* start of the pending plain run */
     for (size_t i = 0; i < n;) {
         uint8_t c = s[i];
@@ -1467,24 +1503,24 @@ static void json_string(luaL_Buffer *b, const uint8_t *s, size_t n) {
             size_t k = utf8_decode(s, n, i, &cp, &bad);
             if (!bad) { i += k; continue; }     /* valid UTF-8 stays in the run */
         }
-        luaL_addlstring(b, (const char *)s + run, i - run);
-        if (c >= 0x80) luaL_addstring(b, "\\ufffd");
-        else if (c == '"' || c == '\\') { luaL_addchar(b, '\\'); luaL_addchar(b, (char)c); }
-        else if (c == '\n') luaL_addstring(b, "\\n");
-        else if (c == '\t') luaL_addstring(b, "\\t");
-        else if (c == '\r') luaL_addstring(b, "\\r");
-        else { char u[8]; snprintf(u, sizeof u, "\\u%04x", c); luaL_addstring(b, u); }
+        out_add(o, (const char *)s + run, i - run);
+        if (c >= 0x80) out_lit(o, "\\ufffd");
+        else if (c == '"' || c == '\\') { out_char(o, '\\'); out_char(o, (char)c); }
+        else if (c == '\n') out_lit(o, "\\n");
+        else if (c == '\t') out_lit(o, "\\t");
+        else if (c == '\r') out_lit(o, "\\r");
+        else { char u[8]; snprintf(u, sizeof u, "\\u%04x", c); out_str(o, u); }
         run = ++i;
     }
-    luaL_addlstring(b, (const char *)s + run, n - run);
-    luaL_addchar(b, '"');
+    out_add(o, (const char *)s + run, n - run);
+    out_char(o, '"');
 }
 
-static void json_uint(luaL_Buffer *b, size_t v) {
+static void json_uint(Out *o, size_t v) {
     char d[24];
     int n = 0;
     do { d[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-    while (n) luaL_addchar(b, d[--n]);
+    while (n) out_char(o, d[--n]);
 }
 
 /* Which signal kinds become findings, and their descriptions (Lua strings). */
@@ -1505,56 +1541,55 @@ static int finding_parts_gc(lua_State *L) {
     return 0;
 }
 
-static const char *finding_part(lua_State *L, FindingParts *fp, const ScoreLexicon *lex, const ScoreSpan *sp,
-                                const FindingKinds *fk) {
+static const char *finding_part(FindingParts *fp, const ScoreLexicon *lex, const ScoreSpan *sp,
+                                const FindingKinds *fk, Out *dst) {
     char **slot = sp->pattern >= 0 ? &fp->pattern[sp->pattern] : &fp->kind[sp->kind];
     if (*slot) return *slot;
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, ",\"category\":");
+    Out o = {0};
+    out_lit(&o, ",\"category\":");
     if (sp->pattern >= 0) {
         const char *cat = score_pattern_category(lex, sp->pattern);
         const char *phrase = score_pattern_phrase(lex, sp->pattern);
-        json_string(&b, (const uint8_t *)cat, strlen(cat));
-        luaL_addstring(&b, ",\"phrase\":");
-        json_string(&b, (const uint8_t *)phrase, strlen(phrase));
+        json_string(&o, (const uint8_t *)cat, strlen(cat));
+        out_lit(&o, ",\"phrase\":");
+        json_string(&o, (const uint8_t *)phrase, strlen(phrase));
         char w[48];
         snprintf(w, sizeof w, ",\"weight\":%.14g", score_pattern_weight(lex, sp->pattern));
-        luaL_addstring(&b, w);
+        out_str(&o, w);
     } else {
-        luaL_addstring(&b, "\"signal/");
-        luaL_addstring(&b, score_signal_names[sp->kind]);
-        luaL_addstring(&b, "\",\"description\":");
-        json_string(&b, (const uint8_t *)fk->desc[sp->kind], strlen(fk->desc[sp->kind]));
+        out_lit(&o, "\"signal/");
+        out_str(&o, score_signal_names[sp->kind]);
+        out_lit(&o, "\",\"description\":");
+        json_string(&o, (const uint8_t *)fk->desc[sp->kind], strlen(fk->desc[sp->kind]));
     }
-    luaL_addstring(&b, ",\"text\":");
-    luaL_pushresult(&b);
-    *slot = strdup(lua_tostring(L, -1));
-    lua_pop(L, 1);
-    if (!*slot) luaL_error(L, "out of memory");
+    out_lit(&o, ",\"text\":");
+    out_char(&o, '\0');
+    if (o.failed) { free(o.buf); dst->failed = 1; return ""; }
+    *slot = o.buf;
     return *slot;
 }
 
-static void json_finding(lua_State *L, luaL_Buffer *b, FindingParts *fp, const ScoreLexicon *lex, const char *text,
+static void json_finding(Out *o, FindingParts *fp, const ScoreLexicon *lex, const char *text,
                          const ScoreSpan *sp, const FindingKinds *fk) {
-    const char *part = finding_part(L, fp, lex, sp, fk);
-    luaL_addstring(b, "{\"line\":");
-    json_uint(b, sp->line);
-    luaL_addstring(b, ",\"col\":");
-    json_uint(b, sp->col);
-    luaL_addstring(b, ",\"start\":");
-    json_uint(b, sp->start + 1);
-    luaL_addstring(b, ",\"stop\":");
-    json_uint(b, sp->stop);
-    luaL_addstring(b, part);
-    json_string(b, (const uint8_t *)text + sp->start, sp->stop - sp->start);
-    luaL_addchar(b, '}');
+    const char *part = finding_part(fp, lex, sp, fk, o);
+    out_lit(o, "{\"line\":");
+    json_uint(o, sp->line);
+    out_lit(o, ",\"col\":");
+    json_uint(o, sp->col);
+    out_lit(o, ",\"start\":");
+    json_uint(o, sp->start + 1);
+    out_lit(o, ",\"stop\":");
+    json_uint(o, sp->stop);
+    out_str(o, part);
+    json_string(o, (const uint8_t *)text + sp->start, sp->stop - sp->start);
+    out_char(o, '}');
 }
 
-/* Pushes a JSON array of findings: matches whose category passes `keep` and
- * signals of the kinds in fk, merged in text order (ties by category name). */
-static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
-                               const FindingKinds *fk, int (*keep)(const char *category)) {
+/* Writes the JSON array of findings to f, or pushes it as a string when f is
+ * NULL: matches whose category passes `keep` and signals of the kinds in fk,
+ * merged in text order (ties by category name). Raises on a write error. */
+static void write_findings_json(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
+                                const FindingKinds *fk, int (*keep)(const char *category), FILE *f) {
     FindingParts *fp = lua_newuserdatauv(L, sizeof *fp, 0);   /* the owner first: errors cannot leak */
     memset(fp, 0, sizeof *fp);
     lua_createtable(L, 0, 1);
@@ -1568,9 +1603,8 @@ static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char
     fp->npattern = lex->npats;
     uint8_t *keep_cat = fp->keep_cat;            /* which categories are kept, decided once */
     for (size_t c = 0; c < lex->ncats; c++) keep_cat[c] = (uint8_t)(keep ? keep(lex->cats[c]) : 1);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addchar(&b, '[');
+    Out o = { NULL, 0, 0, f, 0 };
+    out_char(&o, '[');
     size_t m = 0, g = 0;
     int first = 1;
     for (;;) {
@@ -1582,20 +1616,56 @@ static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char
         else if (g >= r->nsignals) take_match = 1;
         else if (r->matches[m].start != r->signals[g].start) take_match = r->matches[m].start < r->signals[g].start;
         else take_match = strcmp(score_pattern_category(lex, r->matches[m].pattern), "signal/") < 0;
-        if (!first) luaL_addchar(&b, ',');
+        if (!first) out_char(&o, ',');
         first = 0;
-        if (take_match) json_finding(L, &b, fp, lex, text, &r->matches[m++], fk);
-        else json_finding(L, &b, fp, lex, text, &r->signals[g++], fk);
+        if (take_match) json_finding(&o, fp, lex, text, &r->matches[m++], fk);
+        else json_finding(&o, fp, lex, text, &r->signals[g++], fk);
     }
-    luaL_addchar(&b, ']');
-    luaL_pushresult(&b);
+    out_char(&o, ']');
+    if (f && o.n && fwrite(o.buf, 1, o.n, f) != o.n) o.failed = 1;
+    int failed = o.failed;
+    if (!f && !failed) lua_pushlstring(L, o.buf, o.n);
+    free(o.buf);
     lua_remove(L, fpidx);
+    if (failed) luaL_error(L, f ? "cannot write findings: %s" : "out of memory", strerror(errno));
+}
+
+static void push_findings_json(lua_State *L, const ScoreLexicon *lex, const char *text, const ScoreResult *r,
+                               const FindingKinds *fk, int (*keep)(const char *category)) {
+    write_findings_json(L, lex, text, r, fk, keep, NULL);
 }
 
 /* Lexicon categories that count against a draft (the rest are shown only on request). */
 static int category_against(const char *c) {
     return strncmp(c, "slop/", 5) == 0 || strncmp(c, "vendor/", 7) == 0 || strncmp(c, "banned/", 7) == 0 ||
            strcmp(c, "authenticity/brochure") == 0;
+}
+
+/* opts.findings = {kind = description, ...}: the JSON fast path (see push_result).
+ * The descriptions stay alive in opts for the duration of the call. */
+static void kinds_from_table(lua_State *L, int t, FindingKinds *fk) {
+    memset(fk, 0, sizeof *fk);
+    for (int k = 0; k < SIG_COUNT; k++) {
+        if (lua_getfield(L, t, score_signal_names[k]) == LUA_TSTRING) fk->desc[k] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+}
+
+static const FindingKinds *opt_findings(lua_State *L, int idx, FindingKinds *fk) {
+    if (!lua_istable(L, idx)) return NULL;
+    if (lua_getfield(L, idx, "findings") != LUA_TTABLE) { lua_pop(L, 1); return NULL; }
+    kinds_from_table(L, lua_gettop(L), fk);
+    lua_pop(L, 1);
+    return fk;
+}
+
+/* opts.stream = true (with findings): results get write_findings(file) instead
+ * of findings_json, so a large output never becomes one Lua string. */
+static int opt_stream(lua_State *L, int idx) {
+    if (!lua_istable(L, idx)) return 0;
+    int v = lua_getfield(L, idx, "stream") == LUA_TBOOLEAN && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
 }
 
 /* Builds result.matches and result.signal_spans (tables) in the result at index t. */
@@ -1722,6 +1792,40 @@ static int lazy_spans(lua_State *L) {
     return 1;
 }
 
+/* result.write_findings(file): the findings as JSON, written to an open Lua
+ * file. Upvalues as lazy_spans, plus the findings kinds table. */
+static int result_write_findings(lua_State *L) {
+    luaL_Stream *fs = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    if (!fs->closef) return luaL_error(L, "attempt to use a closed file");
+    FindingKinds fk;
+    kinds_from_table(L, lua_upvalueindex(5), &fk);
+    static const ScoreLexicon empty = {0};
+    const ScoreLexicon *lex = lua_isnil(L, lua_upvalueindex(3)) ? &empty : check_lex(L, lua_upvalueindex(3))->lex;
+    const ScoreResult *r;
+    const char *text;
+    if (lua_type(L, lua_upvalueindex(4)) == LUA_TSTRING) {
+        r = &((ResultBox *)lua_touserdata(L, lua_upvalueindex(1)))->r;
+        text = lua_tostring(L, lua_upvalueindex(4));
+    } else {
+        FileJob *j = &((JobsBox *)lua_touserdata(L, lua_upvalueindex(1)))->jobs[lua_tointeger(L, lua_upvalueindex(2))];
+        r = &j->r;
+        text = j->text;
+    }
+    write_findings_json(L, lex, text, r, &fk, category_against, fs->f);
+    return 0;
+}
+
+/* Gives the result on top of the stack write_findings (see above). */
+static void set_writer(lua_State *L, int owner, lua_Integer job, int lexidx, int textidx, int kindsidx) {
+    lua_pushvalue(L, owner);
+    lua_pushinteger(L, job);
+    if (lexidx) lua_pushvalue(L, lexidx); else lua_pushnil(L);
+    if (textidx) lua_pushvalue(L, textidx); else lua_pushnil(L);
+    lua_pushvalue(L, kindsidx);
+    lua_pushcclosure(L, result_write_findings, 5);
+    lua_setfield(L, -2, "write_findings");
+}
+
 /* Gives the result on top of the stack its lazy spans (see lazy_spans). */
 static void set_lazy(lua_State *L, int owner, lua_Integer job, int lexidx, int textidx) {
     lua_createtable(L, 0, 1);
@@ -1734,19 +1838,6 @@ static void set_lazy(lua_State *L, int owner, lua_Integer job, int lexidx, int t
     lua_setmetatable(L, -2);
 }
 
-/* opts.findings = {kind = description, ...}: the JSON fast path (see push_result).
- * The descriptions stay alive in opts for the duration of the call. */
-static const FindingKinds *opt_findings(lua_State *L, int idx, FindingKinds *fk) {
-    if (!lua_istable(L, idx)) return NULL;
-    if (lua_getfield(L, idx, "findings") != LUA_TTABLE) { lua_pop(L, 1); return NULL; }
-    memset(fk, 0, sizeof *fk);
-    for (int k = 0; k < SIG_COUNT; k++) {
-        if (lua_getfield(L, -1, score_signal_names[k]) == LUA_TSTRING) fk->desc[k] = lua_tostring(L, -1);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return fk;
-}
 
 /* Signal kinds whose spans are recorded: all of them, or only those that
  * become findings on the JSON path (the rest would be made and thrown away). */
@@ -1915,6 +2006,9 @@ static int score_analyze_files(lua_State *L) {
     }
     FindingKinds fkbuf;
     const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
+    int stream = fk && opt_stream(L, 3);
+    int kindsidx = 0;
+    if (stream) { lua_getfield(L, 3, "findings"); kindsidx = lua_gettop(L); }
     FilePool pool = { box->jobs, n, lex, opt_flags(L, 3, spans || fk), span_mask(spans, fk), 0,
                       PTHREAD_MUTEX_INITIALIZER };
     if ((size_t)threads > n) threads = n ? (int)n : 1;
@@ -1935,8 +2029,9 @@ static int score_analyze_files(lua_State *L) {
             lua_pushstring(L, j->error);
             lua_setfield(L, -2, "error");
         } else {
-            push_summary(L, lex ? lex : &empty, j->text, &j->r, fk);
-            if (spans && !fk) set_lazy(L, jobs_idx, (lua_Integer)i, lex ? 2 : 0, 0);
+            push_summary(L, lex ? lex : &empty, j->text, &j->r, stream ? NULL : fk);
+            if (stream) set_writer(L, jobs_idx, (lua_Integer)i, lex ? 2 : 0, 0, kindsidx);
+            else if (spans && !fk) set_lazy(L, jobs_idx, (lua_Integer)i, lex ? 2 : 0, 0);
             lua_pushinteger(L, (lua_Integer)j->len);
             lua_setfield(L, -2, "bytes");
         }

@@ -116,12 +116,12 @@ local function json_file(f, explain)
     local d = f.report.dimensions[name]
     scores[name] = { score = d.score, threshold = d.threshold, direction = d.direction, pass = d.pass, reason = d.reason }
   end
-  -- findings_json: C already wrote the findings (the fast path for big files)
+  -- write_findings: C writes the findings straight to the output (big files)
   return {
     path = f.path, bytes = f.bytes, words = a.words, sentences = a.sentences, paragraphs = a.paragraphs,
     invalid_utf8 = a.invalid_utf8, pass = f.report.pass, scores = scores,
-    findings = a.findings_json and FINDINGS_SLOT or json.array(findings(a, explain)), signals = a.signals,
-  }, a.findings_json
+    findings = a.write_findings and FINDINGS_SLOT or json.array(findings(a, explain)), signals = a.signals,
+  }, a.write_findings
 end
 
 local function json_output(app, results, ctx, explain)
@@ -133,21 +133,20 @@ local function json_output(app, results, ctx, explain)
   end
   local text = json.encode({ version = 1, voice = ctx.voice or json.null, thresholds = ctx.thresholds,
     pass = pass, files = json.array(files) })
-  -- splice each file's findings in, in order (placeholders appear once per file)
+  -- each file's findings are written by C where its placeholder stands, in order
   local n = 0
   local slot = json.encode(FINDINGS_SLOT)
-  local parts, pos = {}, 1
+  local pos = 1
   while true do
     local a, b = text:find(slot, pos, true)
     if not a then break end
     n = n + 1
     while raw[n] == nil and n <= #results do n = n + 1 end
-    parts[#parts + 1] = text:sub(pos, a - 1)
-    parts[#parts + 1] = raw[n]
+    app.out(text:sub(pos, a - 1))
+    raw[n](io.stdout)
     pos = b + 1
   end
-  parts[#parts + 1] = text:sub(pos)
-  app.out(table.concat(parts), "\n")
+  app.out(text:sub(pos), "\n")
 end
 
 local function sarif_output(app, results, ctx)
@@ -231,7 +230,8 @@ function M.run(app, opts, pos)
   local lex = quality.lexicon { db = opts.voice and app.db() or nil, voice_row = voice_row, lexicon_files = opts.lexicon }
   -- JSON without --explain takes the fast path: C writes the findings array.
   local fast = format == "json" and not opts.explain
-  local results = core.analyze_files(files, lex, { threads = threads, findings = fast and FINDING_SIGNALS or nil })
+  local results = core.analyze_files(files, lex, { threads = threads, findings = fast and FINDING_SIGNALS or nil,
+    stream = fast })
   local failed_read, failed_gate = false, false
   for _, f in ipairs(results) do
     if f.error then
