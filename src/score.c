@@ -598,15 +598,17 @@ static void read_char(const uint8_t *s, size_t len, size_t i, Char *ch, ScoreRes
 static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_t i, size_t *end) {
     uint32_t st = 0;
     int32_t best = -1;
-    int in_space = 0;
+    int in_space = 0, newlines = 0;
     Char ch;
     while (i < len) {
         uint8_t b = s[i];
         if (b < 0x80) {                                /* fast path: ASCII */
             if (ascii_flags[b] & ASCII_SPACE) {
+                /* no phrase spans a blank line (a paragraph break) */
+                if (b == '\n' && ++newlines >= 2) return best;
                 if (in_space) { i++; continue; }       /* a whitespace run is one space */
                 in_space = 1;
-            } else in_space = 0;
+            } else in_space = 0, newlines = 0;
             st = trie_next(lex, st, lex->raw_cls[b]);
             if (!st) return best;
             i++;
@@ -615,7 +617,7 @@ static int32_t walk(const ScoreLexicon *lex, const uint8_t *s, size_t len, size_
             if (ch.space) {
                 if (in_space) { i += ch.len; continue; }
                 in_space = 1;
-            } else in_space = 0;
+            } else in_space = 0, newlines = 0;
             for (size_t k = 0; k < ch.nlen; k++) {
                 st = trie_next(lex, st, lex->cls[(uint8_t)ch.norm[k]]);
                 if (!st) return best;
@@ -708,7 +710,7 @@ typedef struct {
     /* paragraph */
     int par_has_words;
     /* sentence lengths */
-    size_t *lens; size_t nlens, caplens;
+
     /* abstract matches by start */
     const ScoreLexicon *lex;
     size_t next_match;
@@ -731,7 +733,8 @@ static void end_sentence(Sig *g, size_t at) {
         r->sentences++;
         if (g->sent_anchor) r->anchored_sentences++;
         if (g->sent_dashes >= 2) signal(g, SIG_DASH_STACK, g->sent_start, at);
-        if (!grow((void **)&g->lens, &g->caplens, g->nlens + 1, sizeof *g->lens)) g->lens[g->nlens++] = g->sent_words;
+        r->sentence_len_sum += (double)g->sent_words;
+        r->sentence_len_sumsq += (double)g->sent_words * (double)g->sent_words;
         /* abstract claims in this sentence count when nothing concrete anchors them */
         if (g->lex) {
             while (g->next_match < r->nmatches && r->matches[g->next_match].start < at) {
@@ -758,6 +761,7 @@ static void end_sentence(Sig *g, size_t at) {
 
 static void end_paragraph(Sig *g, size_t at) {
     end_sentence(g, at);
+    g->carry_not_just = g->carry_its_not = 0;   /* a shape does not continue past a paragraph */
     if (g->par_has_words) g->r->paragraphs++;
     g->par_has_words = 0;
     g->sent_first_in_par = 1;
@@ -1121,6 +1125,16 @@ static int starts_with_ci(const uint8_t *s, size_t len, size_t i, const char *li
     return 1;
 }
 
+/* Mean and coefficient of variation of sentence lengths, from the sums. */
+static void sentence_stats(ScoreResult *r) {
+    double n = (double)r->sentences;
+    if (n <= 0) { r->sentence_len_mean = r->sentence_len_cv = 0; return; }
+    double mean = r->sentence_len_sum / n;
+    double var = r->sentence_len_sumsq / n - mean * mean;
+    r->sentence_len_mean = mean;
+    r->sentence_len_cv = r->sentences >= 3 && mean > 0 ? sqrt(var > 0 ? var : 0) / mean : 0;
+}
+
 static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, uint32_t span_kinds, ScoreResult *r) {
     pthread_once(&kw_once, kw_build);
     Sig g;
@@ -1232,15 +1246,7 @@ static void signals_text(const ScoreLexicon *lex, const uint8_t *s, size_t len, 
         i += n;
     }
     end_paragraph(&g, len);
-    if (g.nlens) {
-        double sum = 0, sq = 0;
-        for (size_t k = 0; k < g.nlens; k++) sum += (double)g.lens[k];
-        double mean = sum / (double)g.nlens;
-        for (size_t k = 0; k < g.nlens; k++) sq += ((double)g.lens[k] - mean) * ((double)g.lens[k] - mean);
-        r->sentence_len_mean = mean;
-        r->sentence_len_cv = g.nlens >= 3 && mean > 0 ? sqrt(sq / (double)g.nlens) / mean : 0;
-    }
-    free(g.lens);
+    sentence_stats(r);
 }
 
 /* By start, then stop and kind, so equal starts order the same everywhere. */
@@ -1312,6 +1318,105 @@ void score_text_kinds(const ScoreLexicon *lex, const char *text, size_t len, int
         qsort(out->signals, out->nsignals, sizeof *out->signals, span_order);
     locate(s, len, out->matches, out->nmatches);
     locate(s, len, out->signals, out->nsignals);
+}
+
+/* ---- one large text on several threads ---- */
+
+typedef struct {
+    const ScoreLexicon *lex;
+    const char *text;
+    size_t start, len;
+    int flags;
+    uint32_t kinds;
+    ScoreResult r;
+} Chunk;
+
+static void *chunk_worker(void *arg) {
+    Chunk *c = arg;
+    score_text_kinds(c->lex, c->text + c->start, c->len, c->flags, c->kinds, &c->r);
+    return NULL;
+}
+
+/* The start of the next paragraph at or after pos: just past a blank line
+ * (a newline, only spaces or tabs or CRs, a newline), or len if none. */
+static size_t next_paragraph(const char *s, size_t len, size_t pos) {
+    while (pos < len) {
+        const char *nl = memchr(s + pos, '\n', len - pos);
+        if (!nl) return len;
+        size_t j = (size_t)(nl - s) + 1;
+        while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) j++;
+        if (j < len && s[j] == '\n') {
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) j++;
+            return j;
+        }
+        pos = (size_t)(nl - s) + 1;
+    }
+    return len;
+}
+
+static int append_spans(ScoreSpan **arr, size_t *n, size_t *cap, const ScoreSpan *src, size_t m,
+                        size_t offset, uint32_t lines) {
+    if (grow((void **)arr, cap, *n + m, sizeof **arr)) return -1;
+    for (size_t k = 0; k < m; k++) {
+        ScoreSpan sp = src[k];
+        sp.start += offset;
+        sp.stop += offset;
+        sp.line += lines;
+        (*arr)[(*n)++] = sp;
+    }
+    return 0;
+}
+
+void score_text_parallel(const ScoreLexicon *lex, const char *text, size_t len, int flags, uint32_t span_kinds,
+                         int nthreads, ScoreResult *out) {
+    enum { MIN_CHUNK = 1 << 20 };
+    if (nthreads > 8) nthreads = 8;
+    if (nthreads < 2 || len < 2 * (size_t)MIN_CHUNK) {
+        score_text_kinds(lex, text, len, flags, span_kinds, out);
+        return;
+    }
+    Chunk chunks[8];
+    int n = 0;
+    size_t pos = 0;
+    for (int k = 1; k <= nthreads && pos < len; k++) {
+        size_t end = k == nthreads ? len : next_paragraph(text, len, len / (size_t)nthreads * (size_t)k);
+        if (end <= pos) continue;
+        chunks[n] = (Chunk){ lex, text, pos, end - pos, flags, span_kinds, {0} };
+        n++;
+        pos = end;
+    }
+    pthread_t tids[8];
+    int started[8] = {0};
+    for (int k = 1; k < n; k++) started[k] = pthread_create(&tids[k], NULL, chunk_worker, &chunks[k]) == 0;
+    chunk_worker(&chunks[0]);
+    for (int k = 1; k < n; k++) {
+        if (started[k]) pthread_join(tids[k], NULL);
+        else chunk_worker(&chunks[k]);             /* no thread to be had: do it here */
+    }
+    /* merge: offsets and lines shift, counts add */
+    memset(out, 0, sizeof *out);
+    uint32_t lines = 0;
+    for (int k = 0; k < n; k++) {
+        ScoreResult *r = &chunks[k].r;
+        size_t off = chunks[k].start;
+        if (append_spans(&out->matches, &out->nmatches, &out->capmatches, r->matches, r->nmatches, off, lines) ||
+            append_spans(&out->signals, &out->nsignals, &out->capsignals, r->signals, r->nsignals, off, lines))
+            out->oom = 1;
+        for (int q = 0; q < SIG_COUNT; q++) out->signal_counts[q] += r->signal_counts[q];
+        out->words += r->words;
+        out->sentences += r->sentences;
+        out->paragraphs += r->paragraphs;
+        out->anchored_sentences += r->anchored_sentences;
+        out->sentence_len_sum += r->sentence_len_sum;
+        out->sentence_len_sumsq += r->sentence_len_sumsq;
+        if (r->invalid_utf8 && !out->invalid_utf8) out->first_invalid = r->first_invalid + off;
+        out->invalid_utf8 += r->invalid_utf8;
+        out->oom |= r->oom;
+        const char *p = text + off, *end = text + off + chunks[k].len;   /* newlines in this chunk */
+        while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) { lines++; p++; }
+        score_result_free(r);
+    }
+    sentence_stats(out);
 }
 
 /* ---------------------------------------------------------------- Lua */
@@ -1868,7 +1973,13 @@ static int opt_spans(lua_State *L, int idx) {
     return v;
 }
 
-/* analyze(text [, lexicon [, {spans = bool}]]) -> result table */
+/* Threads for one large text: the cores there are, at most four. */
+static int default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
+/* analyze(text [, lexicon [, {spans = bool, threads = n, ...}]]) -> result table */
 static int score_analyze(lua_State *L) {
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
@@ -1880,7 +1991,13 @@ static int score_analyze(lua_State *L) {
     int owner = lua_gettop(L);
     FindingKinds fkbuf;
     const FindingKinds *fk = opt_findings(L, 3, &fkbuf);
-    score_text_kinds(lex, text, len, opt_flags(L, 3, spans || fk), span_mask(spans, fk), &box->r);
+    int threads = default_threads();
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "threads");
+        threads = (int)luaL_optinteger(L, -1, threads);
+        lua_pop(L, 1);
+    }
+    score_text_parallel(lex, text, len, opt_flags(L, 3, spans || fk), span_mask(spans, fk), threads, &box->r);
     static const ScoreLexicon empty = {0};
     push_summary(L, lex ? lex : &empty, text, &box->r, fk);
     if (spans && !fk) set_lazy(L, owner, 0, lex ? 2 : 0, 1);
@@ -1894,6 +2011,7 @@ typedef struct {
     const ScoreLexicon *lex;
     int flags;               /* score_text flags */
     uint32_t kinds;          /* signal kinds with spans */
+    int inner;               /* threads inside one file (a single large file) */
     size_t next;
     pthread_mutex_t mu;
 } FilePool;
@@ -1951,7 +2069,7 @@ static void *file_worker(void *arg) {
         if (i >= p->n) break;
         FileJob *j = &p->jobs[i];
         j->text = read_whole(j->path, &j->len, &j->error, &j->mapped);
-        if (j->text) score_text_kinds(p->lex, j->text, j->len, p->flags, p->kinds, &j->r);
+        if (j->text) score_text_parallel(p->lex, j->text, j->len, p->flags, p->kinds, p->inner, &j->r);
         else if (!j->error) j->error = strdup("out of memory");
     }
     return NULL;
@@ -2009,8 +2127,8 @@ static int score_analyze_files(lua_State *L) {
     int stream = fk && opt_stream(L, 3);
     int kindsidx = 0;
     if (stream) { lua_getfield(L, 3, "findings"); kindsidx = lua_gettop(L); }
-    FilePool pool = { box->jobs, n, lex, opt_flags(L, 3, spans || fk), span_mask(spans, fk), 0,
-                      PTHREAD_MUTEX_INITIALIZER };
+    FilePool pool = { box->jobs, n, lex, opt_flags(L, 3, spans || fk), span_mask(spans, fk),
+                      n == 1 ? threads : 1, 0, PTHREAD_MUTEX_INITIALIZER };
     if ((size_t)threads > n) threads = n ? (int)n : 1;
     pthread_t tids[64];
     int started = 0;

@@ -49,6 +49,7 @@ typedef struct {
     uint32_t signal_counts[SIG_COUNT];
     size_t words, sentences, paragraphs, anchored_sentences;
     double sentence_len_mean, sentence_len_cv;
+    double sentence_len_sum, sentence_len_sumsq;   /* what mean and cv come from (chunks add up) */
     size_t invalid_utf8;         /* invalid sequences seen (each replaced, scoring goes on) */
     size_t first_invalid;        /* byte offset of the first, if any */
     int oom;                     /* out of memory: the result is incomplete */
@@ -66,6 +67,10 @@ void score_text(const ScoreLexicon *lex, const char *text, size_t len, int flags
 #define SCORE_ALL_KINDS ((1u << SIG_COUNT) - 1)
 void score_text_kinds(const ScoreLexicon *lex, const char *text, size_t len, int flags, uint32_t span_kinds,
                       ScoreResult *out);
+/* The same on up to nthreads threads for a large text, split at paragraph
+ * breaks (phrases and sentence shapes never cross one): the same result. */
+void score_text_parallel(const ScoreLexicon *lex, const char *text, size_t len, int flags, uint32_t span_kinds,
+                         int nthreads, ScoreResult *out);
 void score_result_free(ScoreResult *r);
 
 /* Pattern details for reporting. */

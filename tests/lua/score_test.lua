@@ -253,3 +253,42 @@ T.test("the JSON fast path writes the same findings as the tables", function()
     T.eq({ f.start, f.stop, f.category, f.line, f.col }, { w.start, w.stop, w.category, w.line, w.col }, "finding " .. i)
   end
 end)
+
+T.test("a large text scored on several threads gives exactly the one-thread result", function()
+  local quality = require "candor.quality"
+  local lexicon = quality.lexicon()
+  local parts = {}
+  for _, f in ipairs({ "01-launch-hype", "03-forum-reply", "07-social-hook-slop", "05-one-pager-specific" }) do
+    parts[#parts + 1] = T.read_file(T.root .. "/examples/drafts/" .. f .. ".md")
+  end
+  -- paragraphs of every kind, some joined by bare newlines, one invalid byte, CRLF
+  local unit = table.concat(parts, "\n\n") .. "\r\n\r\nNot just a tool.\nIt's a \xff movement.\n\n"
+  local text = string.rep(unit, math.ceil(2.6e6 / #unit))
+  local one = score.analyze(text, lexicon, { threads = 1 })
+  local many = score.analyze(text, lexicon, { threads = 4 })
+  for _, k in ipairs({ "words", "sentences", "paragraphs", "anchored_sentences", "invalid_utf8", "first_invalid" }) do
+    T.eq(many[k], one[k], k)
+  end
+  T.ok(math.abs(many.sentence_length_mean - one.sentence_length_mean) < 1e-9, "mean")
+  T.ok(math.abs(many.sentence_length_cv - one.sentence_length_cv) < 1e-9, "cv")
+  T.eq(many.counts, one.counts, "counts")
+  T.eq(many.signals, one.signals, "signals")
+  T.eq(#many.matches, #one.matches, "matches")
+  T.eq(#many.signal_spans, #one.signal_spans, "signal spans")
+  for i = 1, #one.matches, 97 do
+    local a, b = one.matches[i], many.matches[i]
+    T.eq({ b.start, b.stop, b.line, b.col, b.phrase }, { a.start, a.stop, a.line, a.col, a.phrase }, "match " .. i)
+  end
+  for i = 1, #one.signal_spans, 101 do
+    local a, b = one.signal_spans[i], many.signal_spans[i]
+    T.eq({ b.start, b.stop, b.line, b.col, b.kind }, { a.start, a.stop, a.line, a.col, a.kind }, "signal " .. i)
+  end
+  T.eq(many.matches[#many.matches].stop, one.matches[#one.matches].stop, "last match")
+end)
+
+T.test("no phrase spans a paragraph break; a line break inside a phrase is fine", function()
+  local lx = assert(score.compile("[a/b]\nat the end of the day\n"))
+  T.eq(#score.analyze("at the end\nof the day", lx).matches, 1)
+  T.eq(#score.analyze("at the end\n\nof the day", lx).matches, 0)
+  T.eq(#score.analyze("at the end\r\n \r\nof the day", lx).matches, 0)
+end)
