@@ -395,33 +395,57 @@ static int build_automaton(Builder *b) {
     for (size_t i = 0; i < b->n; i++) maxstates += b->items[i].nlen;
     if (maxstates >= 0x7FFFFFFF) FAIL("lexicon too large");
     size_t nc = lex->nclass;
-    int32_t *go = malloc(maxstates * nc * sizeof *go);
+    /* While building: edges in a hash keyed by (state, class), and each state's
+     * children in a list, so memory grows with the phrases, not with
+     * states x classes. */
+    size_t hcap = 16;
+    while (hcap < 2 * maxstates) hcap <<= 1;
+    int hbits = 0;
+    while (((size_t)1 << hbits) < hcap) hbits++;
+    typedef struct { uint64_t key; uint32_t child; } EdgeSlot;   /* key 0: empty */
+    EdgeSlot *hash = calloc(hcap, sizeof *hash);
+    uint32_t *first_child = malloc(maxstates * sizeof *first_child);
+    uint32_t *sibling = malloc(maxstates * sizeof *sibling);
+    uint8_t *pcls = malloc(maxstates);
+    uint16_t *nkids = calloc(maxstates, sizeof *nkids);
+    uint32_t *queue = malloc(maxstates * sizeof *queue);
+    uint32_t *old2new = malloc(maxstates * sizeof *old2new);
     lex->out = malloc(maxstates * sizeof *lex->out);
     lex->pats = calloc(b->n ? b->n : 1, sizeof *lex->pats);
-    int32_t *fail = malloc(maxstates * sizeof *fail);
-    uint32_t *queue = malloc(maxstates * sizeof *queue);
-    if (!go || !lex->out || !lex->pats || !fail || !queue) {
-        free(go); free(fail); free(queue);
+#define BUILD_FREE() do { free(hash); free(first_child); free(sibling); free(pcls); free(nkids); \
+                          free(queue); free(old2new); } while (0)
+    if (!hash || !first_child || !sibling || !pcls || !nkids || !queue || !old2new || !lex->out || !lex->pats) {
+        BUILD_FREE();
         FAIL("out of memory");
     }
-    for (size_t i = 0; i < maxstates * nc; i++) go[i] = -1;
+    const uint32_t NONE = 0xFFFFFFFFu;
     uint32_t nstates = 1;
     lex->out[0] = -1;
+    first_child[0] = NONE;
     /* trie; a phrase given twice keeps its later definition */
     for (size_t i = 0; i < b->n; i++) {
         Pending *it = &b->items[i];
-        uint32_t s = 0;
+        uint32_t st = 0;
         for (size_t k = 0; k < it->nlen; k++) {
             uint8_t c = lex->cls[(uint8_t)it->norm[k]];
-            if (go[s * nc + c] < 0) {
-                go[s * nc + c] = (int32_t)nstates;
-                lex->out[nstates] = -1;
-                nstates++;
+            uint64_t key = (((uint64_t)st << 8) | c) + 1;
+            size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> (64 - hbits));
+            while (hash[h].key && hash[h].key != key) h = (h + 1) & (hcap - 1);
+            if (!hash[h].key) {
+                uint32_t child = nstates++;
+                hash[h].key = key;
+                hash[h].child = child;
+                lex->out[child] = -1;
+                first_child[child] = NONE;
+                sibling[child] = first_child[st];
+                first_child[st] = child;
+                pcls[child] = c;
+                nkids[st]++;
             }
-            s = (uint32_t)go[s * nc + c];
+            st = hash[h].child;
         }
-        int32_t id = lex->out[s];
-        if (id < 0) { id = (int32_t)lex->npats++; lex->out[s] = id; }
+        int32_t id = lex->out[st];
+        if (id < 0) { id = (int32_t)lex->npats++; lex->out[st] = id; }
         Pattern *pt = &lex->pats[id];
         pt->category = it->category;
         pt->weight = it->weight;
@@ -437,55 +461,49 @@ static int build_automaton(Builder *b) {
     queue[qt++] = 0;
     while (qh < qt) {
         uint32_t st = queue[qh++];
-        for (size_t c = 0; c < nc; c++)
-            if (go[st * nc + c] > 0) queue[qt++] = (uint32_t)go[st * nc + c];
+        for (uint32_t ch = first_child[st]; ch != NONE; ch = sibling[ch]) queue[qt++] = ch;
     }
-    uint32_t *old2new = (uint32_t *)fail;   /* same size; fail links are not needed */
     for (size_t k = 0; k < qt; k++) old2new[queue[k]] = (uint32_t)k;
+    size_t ndense = 0;
+    for (uint32_t o = 0; o < nstates; o++)
+        if (nkids[o] > TRIE_SPARSE_MAX || o == 0) ndense++;     /* the root is always dense: row 0 */
     int32_t *out2 = malloc((size_t)nstates * sizeof *out2);
     lex->row = malloc((size_t)nstates * sizeof *lex->row);
     lex->first = calloc(nstates, sizeof *lex->first);
     lex->nedges = calloc(nstates, sizeof *lex->nedges);
     lex->edge_cls = malloc(nstates * sizeof *lex->edge_cls);      /* edges < states */
     lex->edge_child = malloc(nstates * sizeof *lex->edge_child);
-    size_t ndense = 0;
-    for (uint32_t o = 0; o < nstates; o++) {
-        size_t kids = 0;
-        for (size_t c = 0; c < nc; c++) kids += go[(size_t)o * nc + c] > 0;
-        if (kids > TRIE_SPARSE_MAX || o == 0) ndense++;     /* the root is always dense: row 0 */
-    }
-    lex->dense = calloc(ndense ? ndense * nc : 1, sizeof *lex->dense);
+    lex->dense = calloc(ndense * nc, sizeof *lex->dense);
     if (!out2 || !lex->row || !lex->first || !lex->nedges || !lex->edge_cls || !lex->edge_child || !lex->dense) {
-        free(out2); free(go); free(fail); free(queue);
+        free(out2);
+        BUILD_FREE();
         FAIL("out of memory");
     }
     size_t nrow = 0, nedge = 0;
     for (size_t k = 0; k < qt; k++) {          /* new ids in order, so edges sit in BFS order too */
         uint32_t o = queue[k], n = (uint32_t)k;
         out2[n] = lex->out[o];
-        size_t kids = 0;
-        for (size_t c = 0; c < nc; c++) kids += go[(size_t)o * nc + c] > 0;
-        if (kids > TRIE_SPARSE_MAX || n == 0) {
+        if (nkids[o] > TRIE_SPARSE_MAX || n == 0) {
             lex->row[n] = (uint32_t)nrow;
-            for (size_t c = 0; c < nc; c++) {
-                int32_t t = go[(size_t)o * nc + c];
-                if (t > 0) lex->dense[nrow * nc + c] = old2new[t];
-            }
+            for (uint32_t ch = first_child[o]; ch != NONE; ch = sibling[ch])
+                lex->dense[nrow * nc + pcls[ch]] = old2new[ch];
             nrow++;
         } else {
             lex->row[n] = TRIE_SPARSE;
             lex->first[n] = (uint32_t)nedge;
-            lex->nedges[n] = (uint8_t)kids;
-            for (size_t c = 0; c < nc; c++) {
-                int32_t t = go[(size_t)o * nc + c];
-                if (t > 0) { lex->edge_cls[nedge] = (uint8_t)c; lex->edge_child[nedge] = old2new[t]; nedge++; }
+            lex->nedges[n] = (uint8_t)nkids[o];
+            for (uint32_t ch = first_child[o]; ch != NONE; ch = sibling[ch]) {
+                lex->edge_cls[nedge] = pcls[ch];
+                lex->edge_child[nedge] = old2new[ch];
+                nedge++;
             }
         }
     }
     free(lex->out);
     lex->out = out2;
     lex->nstates = nstates;
-    free(go); free(fail); free(queue);
+    BUILD_FREE();
+#undef BUILD_FREE
     return 0;
 }
 #undef FAIL
