@@ -22,6 +22,7 @@ STATIC_ARCHIVES := liblua5.4-luv.a liblua5.4-cjson.a liblua5.4.a libuv_a.a libsq
 HIDDEN  := $(subst $(eval) ,:,$(filter-out liblua5.4.a,$(STATIC_ARCHIVES)))
 BIN_LIBS = -no-pie -Wl,-Bstatic $(addprefix -l:,$(STATIC_ARCHIVES)) -Wl,-Bdynamic \
            -lm -ldl -lpthread -Wl,--export-dynamic -Wl,--exclude-libs,$(HIDDEN)
+# libcurl is not linked: src/http.c loads it with dlopen on the first request.
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRC     := $(wildcard src/*.c)

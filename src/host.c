@@ -4,8 +4,10 @@
 #include "crypto.h"
 #include "edit.h"
 #include "score.h"
+#include "http.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +377,9 @@ static void host_preload(lua_State *L, const char *name, lua_CFunction open) {
 
 int host_init(Host *h, char *err, size_t errlen) {
     memset(h, 0, sizeof *h);
+    /* A write to a closed socket or pipe must fail with EPIPE (which libuv and
+     * libcurl report), not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
     h->root = host_find_root(err, errlen);
     if (!h->root) return -1;
     int rc = uv_loop_init(&h->loop);
@@ -404,6 +409,7 @@ int host_init(Host *h, char *err, size_t errlen) {
     host_preload(L, "core.crypto", luaopen_core_crypto);
     host_preload(L, "core.edit", luaopen_core_edit);
     host_preload(L, "core.score", luaopen_core_score);
+    host_preload(L, "core.http", luaopen_core_http);
     return 0;
 }
 
@@ -415,6 +421,10 @@ static void host_close_handle(uv_handle_t *handle, void *arg) {
 /* luv's close callbacks use the Lua state, so its handles are closed (through luv)
  * and their callbacks run while the state is still alive. */
 static const char host_close_luv[] =
+    "local http = package.loaded['core.http']\n"
+    "if http then http.shutdown() end\n";
+/* Then luv's own handles, once ours are gone: luv.walk asserts on a handle it did not make. */
+static const char host_close_luv2[] =
     "local uv = package.loaded.luv\n"
     "if uv then uv.walk(function(h) if not h:is_closing() then h:close() end end) end";
 
@@ -422,9 +432,13 @@ void host_close(Host *h) {
     if (h->L) {
         h->mem_limit = 0;
         h->active_limit = NULL;
-        if (luaL_loadstring(h->L, host_close_luv) != LUA_OK || lua_pcall(h->L, 0, 0, 0) != LUA_OK) {
-            fprintf(stderr, "candor: while closing handles: %s\n", lua_tostring(h->L, -1));
-            lua_pop(h->L, 1);
+        const char *steps[] = { host_close_luv, host_close_luv2 };
+        for (int i = 0; i < 2; i++) {
+            if (luaL_loadstring(h->L, steps[i]) != LUA_OK || lua_pcall(h->L, 0, 0, 0) != LUA_OK) {
+                fprintf(stderr, "candor: while closing handles: %s\n", lua_tostring(h->L, -1));
+                lua_pop(h->L, 1);
+            }
+            uv_run(&h->loop, UV_RUN_NOWAIT);   /* close callbacks: the handles are gone after */
         }
         uv_run(&h->loop, UV_RUN_DEFAULT);
         lua_close(h->L);
