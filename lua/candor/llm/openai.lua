@@ -1,0 +1,130 @@
+-- OpenAI-compatible Chat Completions: OpenAI itself and local servers that speak
+-- it (Ollama, llama.cpp server, vLLM) by base URL. Plain and streamed (SSE).
+-- call(cfg, req) -> result | nil, err. The retry policy, tiers and logging sit
+-- above this; a provider only speaks its wire format and says what went wrong.
+--   cfg: {base_url, api_key, model, temperature, max_tokens}
+--   req: {system, prompt | messages, json = bool, schema = table, stream = bool,
+--         on_text = fn(piece), timeout_ms, temperature, max_tokens}
+--   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider}
+--   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json",
+--         status, retry_after (s), retryable, message, raw}
+local http = require "candor.http"
+local json = require "candor.json"
+local sse = require "candor.llm.sse"
+local host = require "core.host"
+
+local M = { name = "openai" }
+
+local function err(kind, message, extra)
+  local e = extra or {}
+  e.kind, e.message = kind, message
+  return e
+end
+
+-- curl failures: 28 is a timeout; the rest are network trouble worth a retry.
+local function transport_error(message, code)
+  if code == 28 then return err("timeout", message, { retryable = true }) end
+  return err("network", message, { retryable = true, code = code })
+end
+
+local function http_error(status, headers, body)
+  local msg = body and body:sub(1, 500) or ""
+  local ok, obj = pcall(json.decode, body or "")
+  if ok and type(obj) == "table" and type(obj.error) == "table" and obj.error.message then msg = obj.error.message end
+  return err("http", string.format("HTTP %d: %s", status, msg), {
+    status = status, retry_after = tonumber(headers and headers["retry-after"]),
+    retryable = status == 429 or status == 408 or status >= 500, raw = body })
+end
+
+local function messages(req)
+  if req.messages then return req.messages end
+  local out = {}
+  if req.system then out[#out + 1] = { role = "system", content = req.system } end
+  out[#out + 1] = { role = "user", content = req.prompt or "" }
+  return out
+end
+
+-- Turns the text and finish reason into a result, or the error they amount to:
+-- an empty, blocked or truncated answer is never passed on as good text.
+local function finish(cfg, req, text, finish_reason, usage, model, t0)
+  if finish_reason == "content_filter" then return nil, err("blocked", "the provider blocked the answer (content_filter)", { raw = text }) end
+  if finish_reason == "length" then return nil, err("truncated", "the answer was cut off at the token limit", { raw = text }) end
+  if text == "" then return nil, err("empty", "the provider returned an empty answer", { retryable = true }) end
+  local result = {
+    text = text, finish_reason = finish_reason or "stop", provider = M.name, model = model or cfg.model,
+    input_tokens = usage and usage.prompt_tokens or 0, output_tokens = usage and usage.completion_tokens or 0,
+    latency_ms = math.floor((host.clock() - t0) * 1000 + 0.5),
+  }
+  if req.json then
+    local ok, value = pcall(json.decode, text)
+    if not ok then return nil, err("json", "the answer is not valid JSON: " .. tostring(value), { raw = text, result = result }) end
+    result.json = value
+  end
+  return result
+end
+
+function M.call(cfg, req)
+  local body = {
+    model = cfg.model, messages = messages(req),
+    temperature = req.temperature or cfg.temperature, max_tokens = req.max_tokens or cfg.max_tokens,
+  }
+  if req.json then
+    body.response_format = req.schema and { type = "json_schema", json_schema = { name = "answer", schema = req.schema } }
+      or { type = "json_object" }
+  end
+  if req.stream then
+    body.stream = true
+    body.stream_options = { include_usage = true }
+  end
+  local headers = { ["Content-Type"] = "application/json" }
+  if cfg.api_key and cfg.api_key ~= "" then headers["Authorization"] = "Bearer " .. cfg.api_key end
+  local opts = { method = "POST", url = (cfg.base_url or "https://api.openai.com/v1"):gsub("/+$", "") .. "/chat/completions",
+                 headers = headers, body = json.encode(body), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
+  local t0 = host.clock()
+  local parts, finish_reason, usage, model, raw = {}, nil, nil, nil, {}
+  local bad_event
+  if req.stream then
+    local parser = sse.parser(function(ev)
+      if ev.data == "[DONE]" then return end
+      local ok, obj = pcall(json.decode, ev.data)
+      if not ok or type(obj) ~= "table" then bad_event = ev.data return end
+      model = obj.model or model
+      if obj.usage then usage = obj.usage end
+      local choice = obj.choices and obj.choices[1]
+      if choice then
+        local piece = choice.delta and choice.delta.content
+        if type(piece) == "string" and piece ~= "" then
+          parts[#parts + 1] = piece
+          if req.on_text then req.on_text(piece) end
+        end
+        if choice.finish_reason and choice.finish_reason ~= json.null then finish_reason = choice.finish_reason end
+      end
+    end)
+    opts.on_chunk = function(data)
+      if #raw < 64 then raw[#raw + 1] = data end        -- an error body arrives here too
+      parser:feed(data)
+    end
+  end
+  local status, hdrs, resp = http.request(opts)
+  if not status then return nil, transport_error(hdrs, resp) end
+  if req.stream then resp = table.concat(raw) end
+  if status ~= 200 then return nil, http_error(status, hdrs, resp) end
+  if req.stream then
+    if bad_event then return nil, err("malformed", "a streamed event is not JSON", { raw = bad_event, retryable = true }) end
+    if not finish_reason then
+      return nil, err("network", "the stream ended before the answer did", { retryable = true, raw = table.concat(parts) })
+    end
+    return finish(cfg, req, table.concat(parts), finish_reason, usage, model, t0)
+  end
+  local ok, obj = pcall(json.decode, resp)
+  local choice = ok and type(obj) == "table" and obj.choices and obj.choices[1]
+  if not choice or type(choice.message) ~= "table" then
+    return nil, err("malformed", "the response is not a chat completion", { raw = resp, retryable = true })
+  end
+  local text = choice.message.content
+  if text == json.null or text == nil then text = "" end
+  local reason = choice.finish_reason ~= json.null and choice.finish_reason or nil
+  return finish(cfg, req, text, reason, obj.usage, obj.model, t0)
+end
+
+return M

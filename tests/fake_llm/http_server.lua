@@ -1,0 +1,88 @@
+-- A small HTTP/1.1 server on loopback for tests, running on the host's loop (luv):
+-- serve(handler) -> {url, port, requests = count, close = fn}.
+-- handler(req, res): req = {method, path, query, headers (lower-case), body};
+-- res:send(status, headers, body) answers; res:start(status, headers) then
+-- res:chunk(text) / res:finish() stream with chunked encoding; res:drop() closes
+-- the connection without a word; res.client is the raw luv stream.
+local uv = require "luv"
+
+local M = {}
+
+local Res = {}
+Res.__index = Res
+
+local function head(status, headers, extra)
+  local lines = { "HTTP/1.1 " .. status .. " Fake" }
+  for k, v in pairs(headers or {}) do lines[#lines + 1] = k .. ": " .. v end
+  for _, l in ipairs(extra) do lines[#lines + 1] = l end
+  lines[#lines + 1] = "Connection: close"
+  return table.concat(lines, "\r\n") .. "\r\n\r\n"
+end
+
+function Res:send(status, headers, body)
+  if self.client:is_closing() then return end
+  body = body or ""
+  self.client:write(head(status, headers, { "Content-Length: " .. #body }) .. body, function()
+    if not self.client:is_closing() then self.client:close() end
+  end)
+end
+
+function Res:start(status, headers)
+  if self.client:is_closing() then return end
+  self.client:write(head(status, headers, { "Transfer-Encoding: chunked" }))
+end
+
+function Res:chunk(text)
+  if self.client:is_closing() or text == "" then return end
+  self.client:write(string.format("%x\r\n%s\r\n", #text, text))
+end
+
+function Res:finish()
+  if self.client:is_closing() then return end
+  self.client:write("0\r\n\r\n", function() if not self.client:is_closing() then self.client:close() end end)
+end
+
+function Res:drop()
+  if not self.client:is_closing() then self.client:close() end
+end
+
+function M.serve(handler)
+  local server = uv.new_tcp()
+  assert(server:bind("127.0.0.1", 0))
+  local port = server:getsockname().port
+  local self = { port = port, url = "http://127.0.0.1:" .. port, requests = 0 }
+  server:listen(256, function()
+    local client = uv.new_tcp()
+    server:accept(client)
+    local buf = ""
+    client:read_start(function(err, data)
+      if err or not data then if not client:is_closing() then client:close() end return end
+      buf = buf .. data
+      local head_end = buf:find("\r\n\r\n", 1, true)
+      if not head_end then return end
+      local headers = {}
+      local first = buf:sub(1, head_end - 1):match("^[^\r\n]*")
+      for name, value in buf:sub(1, head_end - 1):gmatch("\n([^:\r\n]+):%s*([^\r\n]*)") do headers[name:lower()] = value end
+      local len = tonumber(headers["content-length"]) or 0
+      if #buf < head_end + 3 + len then return end
+      client:read_stop()
+      local method, target = first:match("^(%S+) (%S+)")
+      self.requests = self.requests + 1
+      local req = { method = method, path = target:match("^[^?]*"), query = target:match("%?(.*)$") or "",
+                    headers = headers, body = buf:sub(head_end + 4, head_end + 3 + len) }
+      local res = setmetatable({ client = client }, Res)
+      local ok, e = pcall(handler, req, res)
+      if not ok then res:send(500, { ["Content-Type"] = "text/plain" }, "fake server error: " .. tostring(e)) end
+    end)
+  end)
+  function self.close() if not server:is_closing() then server:close() end end
+  return self
+end
+
+-- after(ms, fn): fn on the loop after ms milliseconds.
+function M.after(ms, fn)
+  local t = uv.new_timer()
+  t:start(ms, 0, function() t:close() fn() end)
+end
+
+return M

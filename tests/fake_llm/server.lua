@@ -1,0 +1,102 @@
+-- The fake LLM provider for tests: speaks the wire formats on loopback, answers
+-- from a script, injects faults, counts calls. So far: OpenAI-compatible chat
+-- completions (plain and SSE streaming).
+--   local fake = dofile(root .. "/tests/fake_llm/server.lua").start {
+--     { match = "battlecard", text = "..." },               -- Lua pattern on the last user message
+--     { match = "json", json = { ok = true } },
+--     { match = "busy", fault = "429", retry_after = 1, times = 2 },   -- faults n times, then the next entry
+--     { text = "default answer", delay_ms = 100 },
+--   }
+--   fake.url, fake.calls (each {format, model, body, stream}), fake.count(), fake.close()
+-- Faults: "429", "500", "503", "hang" (never answers), "drop" (closes mid-stream or
+-- at once), "malformed" (invalid JSON), "empty", "blocked", "truncated".
+local root = require("candor.paths").root
+local HS = dofile(root .. "/tests/fake_llm/http_server.lua")
+local cjson = require "cjson"
+
+local M = {}
+
+local function pick(script, prompt)
+  for _, entry in ipairs(script) do
+    local hit = entry.match == nil or (type(entry.match) == "function" and entry.match(prompt))
+      or (type(entry.match) == "string" and prompt:find(entry.match) ~= nil)
+    if hit and (entry.times == nil or entry.times > 0) then
+      if entry.times then entry.times = entry.times - 1 end
+      return entry
+    end
+  end
+  return { text = "fake answer" }
+end
+
+local function words(text)
+  local out = {}
+  for piece in text:gmatch("%S+%s*") do out[#out + 1] = piece end
+  if #out == 0 then out[1] = text end
+  return out
+end
+
+local FINISH = { blocked = "content_filter", truncated = "length" }
+
+local function openai(req, res, script, calls)
+  local ok, body = pcall(cjson.decode, req.body)
+  if not ok then return res:send(400, {}, '{"error":{"message":"bad json"}}') end
+  local last = ""
+  for _, m in ipairs(body.messages or {}) do if m.role == "user" then last = m.content end end
+  calls[#calls + 1] = { format = "openai", model = body.model, body = body, stream = body.stream == true,
+                        auth = req.headers["authorization"] }
+  local entry = pick(script, last)
+  local function answer()
+    local f = entry.fault
+    if f == "429" or f == "500" or f == "503" then
+      local headers = { ["Content-Type"] = "application/json" }
+      if entry.retry_after then headers["Retry-After"] = tostring(entry.retry_after) end
+      return res:send(tonumber(f), headers, '{"error":{"message":"fake ' .. f .. '"}}')
+    elseif f == "hang" then
+      return
+    elseif f == "drop" and not body.stream then
+      return res:drop()
+    elseif f == "malformed" then
+      return res:send(200, { ["Content-Type"] = "application/json" }, '{"choices": [ {"message": ')
+    end
+    local text = entry.json and cjson.encode(entry.json) or entry.text or ""
+    if f == "empty" then text = "" end
+    local finish = FINISH[f] or "stop"
+    local usage = { prompt_tokens = #last // 4 + 1, completion_tokens = #text // 4 + 1 }
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    if not body.stream then
+      return res:send(200, { ["Content-Type"] = "application/json" }, cjson.encode {
+        id = "fake-1", object = "chat.completion", model = body.model,
+        choices = { { index = 0, message = { role = "assistant", content = text }, finish_reason = finish } },
+        usage = usage })
+    end
+    res:start(200, { ["Content-Type"] = "text/event-stream" })
+    local pieces = words(text)
+    local i = 0
+    local function next_piece()
+      i = i + 1
+      if f == "drop" and i > 1 then return res:drop() end
+      if i <= #pieces then
+        res:chunk("data: " .. cjson.encode { model = body.model,
+          choices = { { index = 0, delta = { content = pieces[i] } } } } .. "\n\n")
+        return HS.after(entry.chunk_ms or 1, next_piece)
+      end
+      res:chunk("data: " .. cjson.encode { model = body.model, choices = { { index = 0, delta = {}, finish_reason = finish } } } .. "\n\n")
+      res:chunk("data: " .. cjson.encode { model = body.model, choices = {}, usage = usage } .. "\n\n")
+      res:chunk("data: [DONE]\n\n")
+      res:finish()
+    end
+    next_piece()
+  end
+  if entry.delay_ms then HS.after(entry.delay_ms, answer) else answer() end
+end
+
+function M.start(script)
+  local calls = {}
+  local server = HS.serve(function(req, res)
+    if req.method == "POST" and req.path:match("/chat/completions$") then return openai(req, res, script, calls) end
+    res:send(404, {}, "the fake server does not speak " .. req.path)
+  end)
+  return { url = server.url, calls = calls, count = function() return #calls end, close = server.close }
+end
+
+return M
