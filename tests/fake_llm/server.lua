@@ -1,6 +1,6 @@
 -- The fake LLM provider for tests: speaks the wire formats on loopback, answers
 -- from a script, injects faults, counts calls. So far: OpenAI-compatible chat
--- completions (plain and SSE streaming).
+-- completions and Anthropic Messages, each plain and SSE-streamed.
 --   local fake = dofile(root .. "/tests/fake_llm/server.lua").start {
 --     { match = "battlecard", text = "..." },               -- Lua pattern on the last user message
 --     { match = "json", json = { ok = true } },
@@ -90,10 +90,79 @@ local function openai(req, res, script, calls)
   if entry.delay_ms then HS.after(entry.delay_ms, answer) else answer() end
 end
 
+-- The fault answers every format shares; true when one was sent.
+local function http_fault(entry, res, body_json)
+  local f = entry.fault
+  if f == "429" or f == "500" or f == "503" or f == "529" then
+    local headers = { ["Content-Type"] = "application/json" }
+    if entry.retry_after then headers["Retry-After"] = tostring(entry.retry_after) end
+    res:send(tonumber(f), headers, body_json(f))
+    return true
+  elseif f == "hang" then
+    return true
+  elseif f == "malformed" then
+    res:send(200, { ["Content-Type"] = "application/json" }, '{"content": [ {"text": ')
+    return true
+  end
+  return false
+end
+
+-- Anthropic Messages: {model, max_tokens, system, messages, stream}.
+local ANTHROPIC_STOP = { blocked = "refusal", truncated = "max_tokens" }
+
+local function anthropic(req, res, script, calls)
+  local ok, body = pcall(cjson.decode, req.body)
+  if not ok then return res:send(400, {}, '{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}') end
+  local last = ""
+  for _, m in ipairs(body.messages or {}) do if m.role == "user" then last = m.content end end
+  calls[#calls + 1] = { format = "anthropic", model = body.model, body = body, stream = body.stream == true,
+                        api_key = req.headers["x-api-key"], version = req.headers["anthropic-version"] }
+  local entry = pick(script, last)
+  local function answer()
+    if http_fault(entry, res, function(f)
+      return cjson.encode { type = "error", error = { type = f == "429" and "rate_limit_error" or "overloaded_error", message = "fake " .. f } }
+    end) then return end
+    local f = entry.fault
+    if f == "drop" and not body.stream then return res:drop() end
+    local text = entry.json and cjson.encode(entry.json) or entry.text or ""
+    if f == "empty" then text = "" end
+    local stop = ANTHROPIC_STOP[f] or "end_turn"
+    local usage = { input_tokens = #last // 4 + 1, output_tokens = #text // 4 + 1 }
+    if not body.stream then
+      return res:send(200, { ["Content-Type"] = "application/json" }, cjson.encode {
+        id = "msg_fake", type = "message", role = "assistant", model = body.model,
+        content = text ~= "" and { { type = "text", text = text } } or {}, stop_reason = stop, usage = usage })
+    end
+    res:start(200, { ["Content-Type"] = "text/event-stream" })
+    local function event(name, obj) res:chunk("event: " .. name .. "\ndata: " .. cjson.encode(obj) .. "\n\n") end
+    event("message_start", { type = "message_start", message = { id = "msg_fake", type = "message", role = "assistant",
+      model = body.model, content = {}, usage = { input_tokens = usage.input_tokens, output_tokens = 1 } } })
+    event("content_block_start", { type = "content_block_start", index = 0, content_block = { type = "text", text = "" } })
+    local pieces = words(text)
+    local i = 0
+    local function next_piece()
+      i = i + 1
+      if f == "drop" and i > 1 then return res:drop() end
+      if i <= #pieces and text ~= "" then
+        if i == 2 then res:chunk("event: ping\ndata: {\"type\": \"ping\"}\n\n") end
+        event("content_block_delta", { type = "content_block_delta", index = 0, delta = { type = "text_delta", text = pieces[i] } })
+        return HS.after(entry.chunk_ms or 1, next_piece)
+      end
+      event("content_block_stop", { type = "content_block_stop", index = 0 })
+      event("message_delta", { type = "message_delta", delta = { stop_reason = stop }, usage = { output_tokens = usage.output_tokens } })
+      event("message_stop", { type = "message_stop" })
+      res:finish()
+    end
+    next_piece()
+  end
+  if entry.delay_ms then HS.after(entry.delay_ms, answer) else answer() end
+end
+
 function M.start(script)
   local calls = {}
   local server = HS.serve(function(req, res)
     if req.method == "POST" and req.path:match("/chat/completions$") then return openai(req, res, script, calls) end
+    if req.method == "POST" and req.path:match("/v1/messages$") then return anthropic(req, res, script, calls) end
     res:send(404, {}, "the fake server does not speak " .. req.path)
   end)
   return { url = server.url, calls = calls, count = function() return #calls end, close = server.close }

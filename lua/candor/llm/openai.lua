@@ -5,9 +5,7 @@
 --   cfg: {base_url, api_key, model, temperature, max_tokens}
 --   req: {system, prompt | messages, json = bool, schema = table, stream = bool,
 --         on_text = fn(piece), timeout_ms, temperature, max_tokens}
---   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider}
---   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json",
---         status, retry_after (s), retryable, message, raw}
+--   result and err: see candor.llm.provider
 local http = require "candor.http"
 local json = require "candor.json"
 local sse = require "candor.llm.sse"
@@ -15,26 +13,8 @@ local host = require "core.host"
 
 local M = { name = "openai" }
 
-local function err(kind, message, extra)
-  local e = extra or {}
-  e.kind, e.message = kind, message
-  return e
-end
-
--- curl failures: 28 is a timeout; the rest are network trouble worth a retry.
-local function transport_error(message, code)
-  if code == 28 then return err("timeout", message, { retryable = true }) end
-  return err("network", message, { retryable = true, code = code })
-end
-
-local function http_error(status, headers, body)
-  local msg = body and body:sub(1, 500) or ""
-  local ok, obj = pcall(json.decode, body or "")
-  if ok and type(obj) == "table" and type(obj.error) == "table" and obj.error.message then msg = obj.error.message end
-  return err("http", string.format("HTTP %d: %s", status, msg), {
-    status = status, retry_after = tonumber(headers and headers["retry-after"]),
-    retryable = status == 429 or status == 408 or status >= 500, raw = body })
-end
+local P = require "candor.llm.provider"
+local err = P.err
 
 local function messages(req)
   if req.messages then return req.messages end
@@ -44,23 +24,13 @@ local function messages(req)
   return out
 end
 
--- Turns the text and finish reason into a result, or the error they amount to:
--- an empty, blocked or truncated answer is never passed on as good text.
-local function finish(cfg, req, text, finish_reason, usage, model, t0)
-  if finish_reason == "content_filter" then return nil, err("blocked", "the provider blocked the answer (content_filter)", { raw = text }) end
-  if finish_reason == "length" then return nil, err("truncated", "the answer was cut off at the token limit", { raw = text }) end
-  if text == "" then return nil, err("empty", "the provider returned an empty answer", { retryable = true }) end
-  local result = {
-    text = text, finish_reason = finish_reason or "stop", provider = M.name, model = model or cfg.model,
-    input_tokens = usage and usage.prompt_tokens or 0, output_tokens = usage and usage.completion_tokens or 0,
-    latency_ms = math.floor((host.clock() - t0) * 1000 + 0.5),
-  }
-  if req.json then
-    local ok, value = pcall(json.decode, text)
-    if not ok then return nil, err("json", "the answer is not valid JSON: " .. tostring(value), { raw = text, result = result }) end
-    result.json = value
-  end
-  return result
+-- OpenAI's finish reasons in the shared vocabulary.
+local FINISH = { stop = "stop", length = "length", content_filter = "blocked" }
+
+local function finish(cfg, req, text, reason, usage, model, t0)
+  return P.finish { provider = M.name, text = text, finish_reason = FINISH[reason] or reason,
+    input_tokens = usage and usage.prompt_tokens, output_tokens = usage and usage.completion_tokens,
+    model = model or cfg.model, t0 = t0, json = req.json }
 end
 
 function M.call(cfg, req)
@@ -106,9 +76,9 @@ function M.call(cfg, req)
     end
   end
   local status, hdrs, resp = http.request(opts)
-  if not status then return nil, transport_error(hdrs, resp) end
+  if not status then return nil, P.transport_error(hdrs, resp) end
   if req.stream then resp = table.concat(raw) end
-  if status ~= 200 then return nil, http_error(status, hdrs, resp) end
+  if status ~= 200 then return nil, P.http_error(status, hdrs, resp) end
   if req.stream then
     if bad_event then return nil, err("malformed", "a streamed event is not JSON", { raw = bad_event, retryable = true }) end
     if not finish_reason then

@@ -1,0 +1,54 @@
+-- What every provider module shares: the error shape, what counts as retryable,
+-- and turning an answer into a result (or the error it amounts to).
+--   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json",
+--         status, retry_after (seconds), retryable, message, raw}
+--   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider}
+local json = require "candor.json"
+local host = require "core.host"
+
+local M = {}
+
+function M.err(kind, message, extra)
+  local e = extra or {}
+  e.kind, e.message = kind, message
+  return e
+end
+
+-- curl failures: 28 is a timeout; the rest are network trouble worth a retry.
+function M.transport_error(message, code)
+  if code == 28 then return M.err("timeout", message, { retryable = true }) end
+  return M.err("network", message, { retryable = true, code = code })
+end
+
+-- An HTTP error status; the message is the provider's own when its body has one
+-- ({"error": {"message": ...}}, the shape OpenAI, Anthropic and Gemini share).
+function M.http_error(status, headers, body)
+  local msg = body and body:sub(1, 500) or ""
+  local ok, obj = pcall(json.decode, body or "")
+  if ok and type(obj) == "table" and type(obj.error) == "table" and obj.error.message then msg = obj.error.message end
+  return M.err("http", string.format("HTTP %d: %s", status, msg), {
+    status = status, retry_after = tonumber(headers and headers["retry-after"]),
+    retryable = status == 429 or status == 408 or status >= 500, raw = body })
+end
+
+-- finish{provider, text, finish_reason ("stop"|"length"|"blocked"), input_tokens,
+-- output_tokens, model, t0, json = bool} -> result | nil, err. An empty, blocked or
+-- truncated answer is never passed on as good text.
+function M.finish(a)
+  if a.finish_reason == "blocked" then return nil, M.err("blocked", "the provider blocked the answer", { raw = a.text }) end
+  if a.finish_reason == "length" then return nil, M.err("truncated", "the answer was cut off at the token limit", { raw = a.text }) end
+  if a.text == "" then return nil, M.err("empty", "the provider returned an empty answer", { retryable = true }) end
+  local result = {
+    text = a.text, finish_reason = a.finish_reason or "stop", provider = a.provider, model = a.model,
+    input_tokens = a.input_tokens or 0, output_tokens = a.output_tokens or 0,
+    latency_ms = math.floor((host.clock() - a.t0) * 1000 + 0.5),
+  }
+  if a.json then
+    local ok, value = pcall(json.decode, a.text)
+    if not ok then return nil, M.err("json", "the answer is not valid JSON: " .. tostring(value), { raw = a.text, result = result }) end
+    result.json = value
+  end
+  return result
+end
+
+return M
