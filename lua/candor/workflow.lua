@@ -147,6 +147,9 @@ function M.context(wf, opts)
     json = require "candor.json",
   }
   ctx.repo = opts.db and require("candor.repo").bind(opts.db) or nil
+  -- llm(tier, req) -> result: the tier's model through the active profile, retried,
+  -- every attempt logged with this run's session and job; raises when it fails
+  ctx.llm = function(tier, req) return require("candor.llm").ask(tier, req, { db = opts.db }) end
   -- score(text, {voice = name}) -> scores, per-dimension pass/fail and evidence
   ctx.score = function(text, o)
     o = o or {}

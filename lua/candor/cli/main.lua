@@ -112,6 +112,7 @@ function M.main(argv)
     if type(e) ~= "table" and not tb then tb = debug.traceback(tostring(e), 2) end
     return e
   end)
+  if package.loaded["candor.llm.log"] then pcall(package.loaded["candor.llm.log"].flush) end   -- queued llm_calls rows
   if app and app._db then pcall(app._db.close, app._db) end
   if not ok then return report(app or new_app(global), code, tb) end
   io.stdout:flush()

@@ -1,0 +1,53 @@
+-- Every LLM call attempt becomes an llm_calls row, written in batches off the
+-- caller's path: rows queue, a timer flushes them in one transaction, and a
+-- failure to write is reported once and never fails a call.
+local uv = require "luv"
+
+local M = { flush_ms = 100, batch = 200 }
+
+local queues = setmetatable({}, { __mode = "k" })   -- db -> {rows = {}, timer =, reported =}
+
+local function flush_queue(db, q)
+  if #q.rows == 0 then return end
+  local rows = q.rows
+  q.rows = {}
+  if not db:is_open() then return end
+  local calls = require "candor.repo.llm_calls"
+  local ok, err = pcall(db.transaction, db, function()
+    for _, row in ipairs(rows) do calls:insert(db, row) end
+  end)
+  if not ok and not q.reported then
+    q.reported = true
+    io.stderr:write("candor: could not log LLM calls (further failures are not reported): ", tostring(err), "\n")
+  end
+end
+
+-- add(db, row): queue a row for db; written within flush_ms, or at once past batch rows.
+function M.add(db, row)
+  local q = queues[db]
+  if not q then
+    q = { rows = {} }
+    queues[db] = q
+  end
+  q.rows[#q.rows + 1] = row
+  if #q.rows >= M.batch then return flush_queue(db, q) end
+  if not q.timer then
+    q.timer = uv.new_timer()
+    q.timer:unref()                   -- a pending log never keeps the process alive
+  end
+  if not q.timer:is_active() then
+    q.timer:start(M.flush_ms, 0, function() flush_queue(db, q) end)
+  end
+end
+
+-- flush([db]): write what is queued now (for db, or for every db).
+function M.flush(db)
+  for d, q in pairs(queues) do
+    if not db or d == db then
+      if q.timer and q.timer:is_active() then q.timer:stop() end
+      flush_queue(d, q)
+    end
+  end
+end
+
+return M

@@ -1,0 +1,112 @@
+-- candor.llm: tiers through profiles, keys from the environment, retries, and
+-- every attempt logged with the task's session and job.
+local T = require "candor.testing"
+local llm = require "candor.llm"
+local profiles = require "candor.llm.profiles"
+local log = require "candor.llm.log"
+local async = require "candor.async"
+local dbm = require "candor.db"
+local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
+
+-- Runs fn with these environment variables (and no config file), then restores.
+local function with_env(vars, fn)
+  local real_env, real_path = profiles.getenv, profiles.config_path
+  profiles.getenv = function(name) return vars[name] end
+  profiles.config_path = function() return vars.CONFIG or "/nonexistent/candor-config.lua" end
+  local ok, err = pcall(fn)
+  profiles.getenv, profiles.config_path = real_env, real_path
+  if not ok then error(err, 0) end
+end
+
+T.test("tiers resolve through the active profile; keys and base URLs from the environment", function()
+  with_env({ GEMINI_API_KEY = "g", ANTHROPIC_API_KEY = "a" }, function()
+    local t = profiles.resolve("flash")
+    T.eq({ t.provider, t.model, t.api_key, t.key_var, t.profile }, { "gemini", "gemini-2.5-flash", "g", "GEMINI_API_KEY", "production" })
+    T.eq(profiles.resolve("judge").provider, "anthropic")
+  end)
+  with_env({ GOOGLE_API_KEY = "g2", CANDOR_PROFILE = "economy", GEMINI_BASE_URL = "http://gw/x" }, function()
+    local t = profiles.resolve("pro")
+    T.eq({ t.model, t.api_key, t.base_url, t.profile }, { "gemini-2.5-flash", "g2", "http://gw/x", "economy" })
+  end)
+end)
+
+T.test("a missing key is a clear error naming the variable, before any call", function()
+  with_env({}, function()
+    T.raises(function() profiles.resolve("flash") end, "needs an API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
+    T.raises(function() llm.check({ "judge" }) end, "set ANTHROPIC_API_KEY")
+  end)
+  with_env({ CANDOR_PROFILE = "nope" }, function()
+    T.raises(function() profiles.resolve("flash") end, "no model profile 'nope' %(from CANDOR_PROFILE%); known: economy, local, production")
+  end)
+end)
+
+T.test("the local profile: every tier to OPENAI_BASE_URL (Ollama's by default), model from CANDOR_LOCAL_MODEL", function()
+  with_env({ CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "llama3.2" }, function()
+    local t = profiles.resolve("research")
+    T.eq({ t.provider, t.model, t.base_url, t.api_key }, { "openai", "llama3.2", "http://localhost:11434/v1", nil })
+  end)
+  with_env({ CANDOR_PROFILE = "local" }, function()
+    T.raises(function() profiles.resolve("flash") end, "needs a model: set CANDOR_LOCAL_MODEL")
+  end)
+end)
+
+T.test("a user's config file adds profiles and chooses one", function()
+  local path = T.write_file(T.tmpdir() .. "/config.lua", [[
+    return { profile = "mine", profiles = { mine = { flash = { provider = "anthropic", model = "claude-x", temperature = 0.2 } } } }]])
+  with_env({ CONFIG = path, ANTHROPIC_API_KEY = "k" }, function()
+    local t = profiles.resolve("flash")
+    T.eq({ t.provider, t.model, t.temperature, t.profile }, { "anthropic", "claude-x", 0.2, "mine" })
+    T.raises(function() profiles.resolve("pro") end, "model profile 'mine' has no tier 'pro'")
+  end)
+end)
+
+T.test("calls retry, and every attempt is logged with the task's session and job", function()
+  local fake = Fake.start { { match = "draft", fault = "503", times = 1 }, { match = "draft", text = "A draft." } }
+  local db = dbm.open(T.tmpdir() .. "/c.db")
+  local R = require("candor.repo").bind(db)
+  local user = R.users.insert { username = "u", email = "u@x", password_hash = "x", display_name = "U" }
+  local session = R.sessions.insert { user_id = user.id, name = "s", asset_types = {} }
+  local job = R.generation_jobs.insert { priority_id = R.messaging_priorities.by_slug("general").id }
+  with_env({ CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "m1", OPENAI_BASE_URL = fake.url .. "/v1" }, function()
+    local task = async.spawn(function()
+      -- a child task: the ids come from the context it inherits
+      return async.spawn(function()
+        return llm.ask("flash", { system = "S", prompt = "write a draft", purpose = "generate:battlecard" },
+          { db = db, retry = { base_ms = 5 } })
+      end):await()
+    end, { ctx = { session_id = session.id, job_id = job.id } })
+    local r = task:await()
+    T.eq(r.text, "A draft.")
+  end)
+  fake.close()
+  log.flush(db)
+  local rows = db:query("SELECT * FROM llm_calls ORDER BY rowid")
+  T.eq(#rows, 2, "both attempts logged")
+  T.eq({ rows[1].success, rows[2].success }, { 0, 1 })
+  T.contains(rows[1].error_message, "HTTP 503")
+  for _, row in ipairs(rows) do
+    T.eq({ row.session_id, row.job_id, row.model, row.purpose, row.system_prompt, row.user_prompt },
+         { session.id, job.id, "openai:m1", "generate:battlecard", "S", "write a draft" })
+  end
+  T.eq({ rows[2].response, rows[2].finish_reason }, { "A draft.", "stop" })
+  T.ok(rows[2].total_tokens > 0, "tokens logged")
+  db:close()
+end)
+
+T.test("a logging failure is reported once and never fails the call", function()
+  local fake = Fake.start { { text = "fine" } }
+  local db = dbm.open(T.tmpdir() .. "/c.db")
+  db:exec("DROP TABLE llm_calls")           -- every write will fail
+  with_env({ CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "m", OPENAI_BASE_URL = fake.url .. "/v1" }, function()
+    for _ = 1, 3 do T.eq(llm.ask("flash", { prompt = "x" }, { db = db }).text, "fine") end
+  end)
+  fake.close()
+  log.flush(db)
+  db:close()
+end)
+
+T.test("an unbuilt provider fails with a clear message", function()
+  with_env({ GEMINI_API_KEY = "g" }, function()
+    T.raises(function() llm.check({ "flash" }) end, "provider 'gemini' is not built yet %(tier 'flash'%)")
+  end)
+end)
