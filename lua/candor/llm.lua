@@ -54,8 +54,13 @@ end
 -- req as a provider takes it (system, prompt, json, schema, stream, on_text...),
 -- plus purpose (what the call is for, logged).
 function M.call(tier, req, opts)
+  return M.call_target(profiles.resolve(tier, opts or {}), req, opts)
+end
+
+-- call_target(target, req, opts): the same for a target already resolved
+-- (profiles.resolve or profiles.resolve_model).
+function M.call_target(target, req, opts)
   opts = opts or {}
-  local target = profiles.resolve(tier, opts)
   local provider = provider_of(target)
   return retry.call(function()
     local t0 = host.clock()

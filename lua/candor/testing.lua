@@ -95,6 +95,27 @@ function M.candor(argv, opts)
   return { code = code, out = M.read_file(dir .. "/out") or "", err = M.read_file(dir .. "/err") or "" }
 end
 
+-- candor_async(argv, opts): as candor(), but the loop keeps running while the
+-- binary does (a fake server in this process can answer it). Call inside a task.
+function M.candor_async(argv, opts)
+  opts = opts or {}
+  local uv = require "luv"
+  local async = require "candor.async"
+  local dir = M.tmpdir()
+  local parts = { "env" }
+  for _, k in ipairs(opts.unset or {}) do parts[#parts + 1] = "-u " .. k end
+  for k, v in pairs(opts.env or {}) do parts[#parts + 1] = shell_quote(k .. "=" .. v) end
+  parts[#parts + 1] = shell_quote(M.binary)
+  for _, a in ipairs(argv) do parts[#parts + 1] = shell_quote(a) end
+  local stdin = opts.stdin and M.write_file(dir .. "/stdin", opts.stdin) or "/dev/null"
+  local cmd = table.concat(parts, " ") .. " <" .. shell_quote(stdin) .. " >" .. dir .. "/out 2>" .. dir .. "/err"
+  local code = async.suspend(function(wake)
+    local handle
+    handle = uv.spawn("/bin/sh", { args = { "-c", cmd } }, function(c) handle:close() wake(c) end)
+  end)
+  return { code = code, out = M.read_file(dir .. "/out") or "", err = M.read_file(dir .. "/err") or "" }
+end
+
 -- Runs the registered tests; prints failures and the closing "N passed, N failed".
 function M.run_all(filter)
   local passed, failed = 0, 0

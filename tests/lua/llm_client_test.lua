@@ -32,7 +32,7 @@ end)
 
 T.test("a missing key is a clear error naming the variable, before any call", function()
   with_env({}, function()
-    T.raises(function() profiles.resolve("flash") end, "needs an API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
+    T.raises(function() profiles.resolve("flash") end, "tier 'flash' of profile 'production' uses gemini, which needs an API key: set GEMINI_API_KEY or GOOGLE_API_KEY")
     T.raises(function() llm.check({ "judge" }) end, "set ANTHROPIC_API_KEY")
   end)
   with_env({ CANDOR_PROFILE = "nope" }, function()

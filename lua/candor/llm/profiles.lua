@@ -78,36 +78,46 @@ function M.active(opts)
   return name, profile, source
 end
 
--- resolve(tier, opts) -> {provider, model, base_url, api_key, key_var, ...options}
+-- A spec ("provider:model" or {provider =, model =, ...options}) to a call target
+-- with base URL and key; `what` names it in errors; local_profile gives the
+-- OpenAI-compatible provider Ollama's address when OPENAI_BASE_URL is unset.
+local function target(spec, what, local_profile)
+  local t = type(spec) == "string" and {} or spec
+  if type(spec) == "string" then t.provider, t.model = spec:match("^([%w_]+):(.+)$") end
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  if not out.provider or not out.model then error(what .. " must be provider:model", 0) end
+  out.model = out.model:gsub("%$([%w_]+)", function(var) return env(var) or "" end)
+  local p = M.providers[out.provider]
+  if not p then error(string.format("%s names an unknown provider '%s'", what, out.provider), 0) end
+  if out.model == "" then error(what .. " needs a model: set CANDOR_LOCAL_MODEL", 0) end
+  out.base_url = out.base_url or env(p.base_env)
+    or (out.provider == "openai" and local_profile and "http://localhost:11434/v1") or p.base
+  for _, var in ipairs(p.keys) do
+    if env(var) then out.api_key, out.key_var = env(var), var break end
+  end
+  local custom_base = env(p.base_env) or local_profile
+  if not out.api_key and not (p.key_optional_with_base and custom_base) then
+    error(string.format("%s uses %s, which needs an API key: set %s", what, out.provider, table.concat(p.keys, " or ")), 0)
+  end
+  return out
+end
+
+-- resolve(tier, opts) -> {provider, model, base_url, api_key, key_var, tier, profile, ...options}
 -- Raises a clear error for an unknown tier or a missing key, naming the variable.
 function M.resolve(tier, opts)
   local name, profile = M.active(opts)
   local spec = profile[tier]
   if not spec then error(string.format("model profile '%s' has no tier '%s'", name, tier), 0) end
-  local t = type(spec) == "string" and {} or spec
-  if type(spec) == "string" then t.provider, t.model = spec:match("^([%w_]+):(.+)$") end
-  local out = {}
-  for k, v in pairs(t) do out[k] = v end
-  if not out.provider or not out.model then
-    error(string.format("tier '%s' of profile '%s' must be provider:model", tier, name), 0)
-  end
-  out.model = out.model:gsub("%$([%w_]+)", function(var) return env(var) or "" end)
-  local p = M.providers[out.provider]
-  if not p then error(string.format("tier '%s' names an unknown provider '%s'", tier, out.provider), 0) end
-  if out.model == "" then
-    error(string.format("tier '%s' of profile '%s' needs a model: set CANDOR_LOCAL_MODEL", tier, name), 0)
-  end
-  out.base_url = out.base_url or env(p.base_env) or (out.provider == "openai" and name == "local"
-    and "http://localhost:11434/v1") or p.base
-  for _, var in ipairs(p.keys) do
-    if env(var) then out.api_key, out.key_var = env(var), var break end
-  end
-  local custom_base = env(p.base_env) or name == "local"
-  if not out.api_key and not (p.key_optional_with_base and custom_base) then
-    error(string.format("tier '%s' uses %s, which needs an API key: set %s", tier, out.provider,
-      table.concat(p.keys, " or ")), 0)
-  end
+  local out = target(spec, string.format("tier '%s' of profile '%s'", tier, name), name == "local")
   out.tier, out.profile = tier, name
+  return out
+end
+
+-- resolve_model("provider:model") -> the same, for a model named directly.
+function M.resolve_model(spec)
+  local out = target(spec, string.format("model '%s'", spec), false)
+  out.tier = spec
   return out
 end
 
