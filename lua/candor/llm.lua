@@ -62,9 +62,10 @@ end
 function M.call_target(target, req, opts)
   opts = opts or {}
   local provider = provider_of(target)
+  local limiter = require("candor.llm.limit").for_provider(target.provider)
   return retry.call(function()
     local t0 = host.clock()
-    local result, err = provider.call(target, req)
+    local result, err = limiter:run(provider.call, target, req)
     log_attempt(opts.db, target, req, result, err, t0)
     return result, err
   end, opts.retry)
