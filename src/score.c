@@ -1892,48 +1892,47 @@ static void push_summary(lua_State *L, const ScoreLexicon *lex, const char *text
     }
 }
 
+/* What a result closure refers to, from its upvalues: the box owning the C
+ * result, a job index (0 for analyze), the lexicon (or nil), the text (a
+ * string for analyze; the file job's buffer for analyze_files). */
+static void result_source(lua_State *L, const ScoreLexicon **lex, const ScoreResult **r, const char **text) {
+    static const ScoreLexicon empty = {0};
+    *lex = lua_isnil(L, lua_upvalueindex(3)) ? &empty : check_lex(L, lua_upvalueindex(3))->lex;
+    if (lua_type(L, lua_upvalueindex(4)) == LUA_TSTRING) {
+        *r = &((ResultBox *)lua_touserdata(L, lua_upvalueindex(1)))->r;
+        *text = lua_tostring(L, lua_upvalueindex(4));
+    } else {
+        FileJob *j = &((JobsBox *)lua_touserdata(L, lua_upvalueindex(1)))->jobs[lua_tointeger(L, lua_upvalueindex(2))];
+        *r = &j->r;
+        *text = j->text;
+    }
+}
+
 /* __index of a result: matches and signal_spans are made on first access.
- * Upvalues: the box owning the C result, a job index (0 for analyze), the
- * lexicon (or nil), the text (a string for analyze). */
+ * Upvalues: see result_source. */
 static int lazy_spans(lua_State *L) {
     const char *key = lua_tostring(L, 2);
     if (!key || (strcmp(key, "matches") != 0 && strcmp(key, "signal_spans") != 0)) return 0;
-    static const ScoreLexicon empty = {0};
-    const ScoreLexicon *lex = lua_isnil(L, lua_upvalueindex(3)) ? &empty : check_lex(L, lua_upvalueindex(3))->lex;
+    const ScoreLexicon *lex;
     const ScoreResult *r;
     const char *text;
-    if (lua_type(L, lua_upvalueindex(4)) == LUA_TSTRING) {
-        r = &((ResultBox *)lua_touserdata(L, lua_upvalueindex(1)))->r;
-        text = lua_tostring(L, lua_upvalueindex(4));
-    } else {
-        FileJob *j = &((JobsBox *)lua_touserdata(L, lua_upvalueindex(1)))->jobs[lua_tointeger(L, lua_upvalueindex(2))];
-        r = &j->r;
-        text = j->text;
-    }
+    result_source(L, &lex, &r, &text);
     push_spans(L, 1, lex, text, r);
     lua_rawget(L, 1);
     return 1;
 }
 
 /* result.write_findings(file): the findings as JSON, written to an open Lua
- * file. Upvalues as lazy_spans, plus the findings kinds table. */
+ * file. Upvalues: see result_source, plus the findings kinds table. */
 static int result_write_findings(lua_State *L) {
     luaL_Stream *fs = luaL_checkudata(L, 1, LUA_FILEHANDLE);
     if (!fs->closef) return luaL_error(L, "attempt to use a closed file");
     FindingKinds fk;
     kinds_from_table(L, lua_upvalueindex(5), &fk);
-    static const ScoreLexicon empty = {0};
-    const ScoreLexicon *lex = lua_isnil(L, lua_upvalueindex(3)) ? &empty : check_lex(L, lua_upvalueindex(3))->lex;
+    const ScoreLexicon *lex;
     const ScoreResult *r;
     const char *text;
-    if (lua_type(L, lua_upvalueindex(4)) == LUA_TSTRING) {
-        r = &((ResultBox *)lua_touserdata(L, lua_upvalueindex(1)))->r;
-        text = lua_tostring(L, lua_upvalueindex(4));
-    } else {
-        FileJob *j = &((JobsBox *)lua_touserdata(L, lua_upvalueindex(1)))->jobs[lua_tointeger(L, lua_upvalueindex(2))];
-        r = &j->r;
-        text = j->text;
-    }
+    result_source(L, &lex, &r, &text);
     write_findings_json(L, lex, text, r, &fk, category_against, fs->f);
     return 0;
 }

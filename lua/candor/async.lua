@@ -284,7 +284,5 @@ function M.each(list, fn, opts)
   return results
 end
 
--- The number of tasks queued to run (for tests and stats).
-function M.pending() return ready_tail - ready_head + 1 end
 
 return M

@@ -35,29 +35,46 @@ local function words(text)
   return out
 end
 
+-- The fault answers every format shares; true when one was sent.
+local function http_fault(entry, res, body_json)
+  local f = entry.fault
+  if f == "429" or f == "500" or f == "503" or f == "529" then
+    local headers = { ["Content-Type"] = "application/json" }
+    if entry.retry_after then headers["Retry-After"] = tostring(entry.retry_after) end
+    res:send(tonumber(f), headers, body_json(f))
+    return true
+  elseif f == "hang" then
+    return true
+  elseif f == "malformed" then
+    res:send(200, { ["Content-Type"] = "application/json" }, '{"content": [ {"text": ')
+    return true
+  end
+  return false
+end
+
+-- A chat request's body and its last user message, with the call recorded;
+-- nil when the body is not JSON (the caller answers 400).
+local function chat_request(req, calls, format, extra)
+  local ok, body = pcall(cjson.decode, req.body)
+  if not ok then return nil end
+  local last = ""
+  for _, m in ipairs(body.messages or {}) do if m.role == "user" then last = m.content end end
+  local call = { format = format, model = body.model, body = body, stream = body.stream == true }
+  for k, v in pairs(extra) do call[k] = v end
+  calls[#calls + 1] = call
+  return body, last
+end
+
 local FINISH = { blocked = "content_filter", truncated = "length" }
 
 local function openai(req, res, script, calls)
-  local ok, body = pcall(cjson.decode, req.body)
-  if not ok then return res:send(400, {}, '{"error":{"message":"bad json"}}') end
-  local last = ""
-  for _, m in ipairs(body.messages or {}) do if m.role == "user" then last = m.content end end
-  calls[#calls + 1] = { format = "openai", model = body.model, body = body, stream = body.stream == true,
-                        auth = req.headers["authorization"] }
+  local body, last = chat_request(req, calls, "openai", { auth = req.headers["authorization"] })
+  if not body then return res:send(400, {}, '{"error":{"message":"bad json"}}') end
   local entry = pick(script, last)
   local function answer()
+    if http_fault(entry, res, function(f) return '{"error":{"message":"fake ' .. f .. '"}}' end) then return end
     local f = entry.fault
-    if f == "429" or f == "500" or f == "503" then
-      local headers = { ["Content-Type"] = "application/json" }
-      if entry.retry_after then headers["Retry-After"] = tostring(entry.retry_after) end
-      return res:send(tonumber(f), headers, '{"error":{"message":"fake ' .. f .. '"}}')
-    elseif f == "hang" then
-      return
-    elseif f == "drop" and not body.stream then
-      return res:drop()
-    elseif f == "malformed" then
-      return res:send(200, { ["Content-Type"] = "application/json" }, '{"choices": [ {"message": ')
-    end
+    if f == "drop" and not body.stream then return res:drop() end
     local text = entry.json and cjson.encode(entry.json) or entry.text or ""
     if f == "empty" then text = "" end
     local finish = FINISH[f] or "stop"
@@ -90,33 +107,15 @@ local function openai(req, res, script, calls)
   if entry.delay_ms then HS.after(entry.delay_ms, answer) else answer() end
 end
 
--- The fault answers every format shares; true when one was sent.
-local function http_fault(entry, res, body_json)
-  local f = entry.fault
-  if f == "429" or f == "500" or f == "503" or f == "529" then
-    local headers = { ["Content-Type"] = "application/json" }
-    if entry.retry_after then headers["Retry-After"] = tostring(entry.retry_after) end
-    res:send(tonumber(f), headers, body_json(f))
-    return true
-  elseif f == "hang" then
-    return true
-  elseif f == "malformed" then
-    res:send(200, { ["Content-Type"] = "application/json" }, '{"content": [ {"text": ')
-    return true
-  end
-  return false
-end
-
 -- Anthropic Messages: {model, max_tokens, system, messages, stream}.
 local ANTHROPIC_STOP = { blocked = "refusal", truncated = "max_tokens" }
 
 local function anthropic(req, res, script, calls)
-  local ok, body = pcall(cjson.decode, req.body)
-  if not ok then return res:send(400, {}, '{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}') end
-  local last = ""
-  for _, m in ipairs(body.messages or {}) do if m.role == "user" then last = m.content end end
-  calls[#calls + 1] = { format = "anthropic", model = body.model, body = body, stream = body.stream == true,
-                        api_key = req.headers["x-api-key"], version = req.headers["anthropic-version"] }
+  local body, last = chat_request(req, calls, "anthropic",
+    { api_key = req.headers["x-api-key"], version = req.headers["anthropic-version"] })
+  if not body then
+    return res:send(400, {}, '{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}')
+  end
   local entry = pick(script, last)
   local function answer()
     if http_fault(entry, res, function(f)

@@ -3,9 +3,7 @@
 -- candor.llm.openai for req, candor.llm.provider for result and err).
 -- Messages has no JSON mode: with req.json the system prompt asks for JSON only,
 -- and the answer is parsed (a repair attempt, if any, is the caller's policy).
-local http = require "candor.http"
 local json = require "candor.json"
-local sse = require "candor.llm.sse"
 local host = require "core.host"
 local P = require "candor.llm.provider"
 
@@ -38,11 +36,8 @@ function M.call(cfg, req)
                  headers = headers, body = json.encode(request_body(cfg, req)),
                  timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()
-  local parts, stop, input, output, model, raw, stream_error, bad_event = {}, nil, 0, 0, nil, {}, nil, nil
-  if req.stream then
-    local parser = sse.parser(function(ev)
-      local ok, obj = pcall(json.decode, ev.data)
-      if not ok or type(obj) ~= "table" then bad_event = ev.data return end
+  local parts, stop, input, output, model, stream_error = {}, nil, 0, 0, nil, nil
+  local on_event = req.stream and function(obj)
       local t = obj.type
       if t == "message_start" and type(obj.message) == "table" then
         model = obj.message.model
@@ -57,22 +52,14 @@ function M.call(cfg, req)
       elseif t == "error" then
         stream_error = obj.error
       end
-    end)
-    opts.on_chunk = function(data)
-      if #raw < 64 then raw[#raw + 1] = data end
-      parser:feed(data)
-    end
-  end
-  local status, hdrs, resp = http.request(opts)
-  if not status then return nil, P.transport_error(hdrs, resp) end
-  if req.stream then resp = table.concat(raw) end
-  if status ~= 200 then return nil, P.http_error(status, hdrs, resp) end
+    end or nil
+  local resp, e = P.post(opts, on_event)
+  if not resp then return nil, e end
   if req.stream then
     if stream_error then
       return nil, P.err("http", "the stream reported: " .. tostring(type(stream_error) == "table" and stream_error.message or stream_error),
         { retryable = true })
     end
-    if bad_event then return nil, P.err("malformed", "a streamed event is not JSON", { raw = bad_event, retryable = true }) end
     if not stop then return nil, P.err("network", "the stream ended before the answer did", { retryable = true, raw = table.concat(parts) }) end
     return P.finish { provider = M.name, text = table.concat(parts), finish_reason = FINISH[stop] or stop,
       input_tokens = input, output_tokens = output, model = model or cfg.model, t0 = t0, json = req.json }

@@ -6,9 +6,7 @@
 --   req: {system, prompt | messages, json = bool, schema = table, stream = bool,
 --         on_text = fn(piece), timeout_ms, temperature, max_tokens}
 --   result and err: see candor.llm.provider
-local http = require "candor.http"
 local json = require "candor.json"
-local sse = require "candor.llm.sse"
 local host = require "core.host"
 
 local M = { name = "openai" }
@@ -51,13 +49,8 @@ function M.call(cfg, req)
   local opts = { method = "POST", url = (cfg.base_url or "https://api.openai.com/v1"):gsub("/+$", "") .. "/chat/completions",
                  headers = headers, body = json.encode(body), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()
-  local parts, finish_reason, usage, model, raw = {}, nil, nil, nil, {}
-  local bad_event
-  if req.stream then
-    local parser = sse.parser(function(ev)
-      if ev.data == "[DONE]" then return end
-      local ok, obj = pcall(json.decode, ev.data)
-      if not ok or type(obj) ~= "table" then bad_event = ev.data return end
+  local parts, finish_reason, usage, model = {}, nil, nil, nil
+  local on_event = req.stream and function(obj)
       model = obj.model or model
       if obj.usage then usage = obj.usage end
       local choice = obj.choices and obj.choices[1]
@@ -69,18 +62,10 @@ function M.call(cfg, req)
         end
         if choice.finish_reason and choice.finish_reason ~= json.null then finish_reason = choice.finish_reason end
       end
-    end)
-    opts.on_chunk = function(data)
-      if #raw < 64 then raw[#raw + 1] = data end        -- an error body arrives here too
-      parser:feed(data)
-    end
-  end
-  local status, hdrs, resp = http.request(opts)
-  if not status then return nil, P.transport_error(hdrs, resp) end
-  if req.stream then resp = table.concat(raw) end
-  if status ~= 200 then return nil, P.http_error(status, hdrs, resp) end
+    end or nil
+  local resp, e = P.post(opts, on_event)
+  if not resp then return nil, e end
   if req.stream then
-    if bad_event then return nil, err("malformed", "a streamed event is not JSON", { raw = bad_event, retryable = true }) end
     if not finish_reason then
       return nil, err("network", "the stream ended before the answer did", { retryable = true, raw = table.concat(parts) })
     end

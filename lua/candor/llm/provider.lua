@@ -31,6 +31,33 @@ function M.http_error(status, headers, body)
     retryable = status == 429 or status == 408 or status >= 500, raw = body })
 end
 
+-- post(opts, on_event) -> body | nil, err: the HTTP exchange every provider
+-- makes. With on_event the body streams as server-sent events, each decoded
+-- as JSON and handed to on_event(obj) ("[DONE]" is skipped); the first bytes
+-- are kept so an error status still has its message, and an event that is not
+-- JSON fails the call as malformed. Returns "" for a stream that went well.
+function M.post(opts, on_event)
+  local raw, bad_event = {}, nil
+  if on_event then
+    local parser = require("candor.llm.sse").parser(function(ev)
+      if ev.data == "[DONE]" or bad_event then return end
+      local ok, obj = pcall(json.decode, ev.data)
+      if not ok or type(obj) ~= "table" then bad_event = ev.data return end
+      on_event(obj)
+    end)
+    opts.on_chunk = function(data)
+      if #raw < 64 then raw[#raw + 1] = data end   -- an error body arrives here too
+      parser:feed(data)
+    end
+  end
+  local status, hdrs, resp = require("candor.http").request(opts)
+  if not status then return nil, M.transport_error(hdrs, resp) end
+  if on_event then resp = table.concat(raw) end
+  if status ~= 200 then return nil, M.http_error(status, hdrs, resp) end
+  if bad_event then return nil, M.err("malformed", "a streamed event is not JSON", { raw = bad_event, retryable = true }) end
+  return on_event and "" or resp
+end
+
 -- finish{provider, text, finish_reason ("stop"|"length"|"blocked"), input_tokens,
 -- output_tokens, model, t0, json = bool} -> result | nil, err. An empty, blocked or
 -- truncated answer is never passed on as good text.
