@@ -35,7 +35,7 @@ local function log_attempt(db, target, req, result, err, t0)
   local now = host.now()
   log.add(db, {
     session_id = ctx.session_id, job_id = ctx.job_id, timestamp = now, created_at = now,
-    model = target.provider .. ":" .. target.model,
+    model = target.provider .. ":" .. (target.model or ""),
     purpose = req.purpose or ctx.purpose or "unspecified",
     system_prompt = req.system,
     user_prompt = req.prompt or json.encode(req.messages or {}),
@@ -62,13 +62,13 @@ end
 function M.call_target(target, req, opts)
   opts = opts or {}
   local provider = provider_of(target)
-  local limiter = require("candor.llm.limit").for_provider(target.provider)
+  local limiter = require("candor.llm.limit").for_provider(target.provider, target.limits)
   return retry.call(function()
     local t0 = host.clock()
     local result, err = limiter:run(provider.call, target, req)
     log_attempt(opts.db, target, req, result, err, t0)
     return result, err
-  end, opts.retry)
+  end, opts.retry or (target.attempts and { attempts = target.attempts }))
 end
 
 -- ask(tier, req, opts) -> result; raises the final error's message.

@@ -46,7 +46,8 @@ T.test("the local profile: every tier to OPENAI_BASE_URL (Ollama's by default), 
     T.eq({ t.provider, t.model, t.base_url, t.api_key }, { "openai", "llama3.2", "http://localhost:11434/v1", nil })
   end)
   with_env({ CANDOR_PROFILE = "local" }, function()
-    T.raises(function() profiles.resolve("flash") end, "needs a model: set CANDOR_LOCAL_MODEL")
+    local t = profiles.resolve("flash")
+    T.eq({ t.model, t.model_from_server }, { "", true }, "no model named: the server's first listed one, asked on first use")
   end)
 end)
 

@@ -27,10 +27,6 @@ local M = {
                "candor llm log --limit 5", "candor llm stats --since 2026-11-01" },
 }
 
-local function setting(app)
-  return require("candor.repo.settings"):get_value(app.db(), "model_profile")
-end
-
 local function ask(app, opts, pos)
   local llm = require "candor.llm"
   local profiles = require "candor.llm.profiles"
@@ -41,8 +37,8 @@ local function ask(app, opts, pos)
   if prompt == "-" then prompt = io.stdin:read("a") end
   if not prompt:match("%S") then error(args.usage_error("llm ask: the prompt is empty"), 0) end
   if opts.tier and opts.model then error(args.usage_error("llm ask: give --tier or --model, not both"), 0) end
-  local target = opts.model and profiles.resolve_model(opts.model)
-    or profiles.resolve(opts.tier or "flash", { setting = setting(app) })
+  local target = opts.model and profiles.resolve_model(opts.model, { db = app.db() })
+    or profiles.resolve(opts.tier or "flash", { db = app.db() })
   local streamed = false
   local req = { system = opts.system, prompt = prompt, json = opts.json, purpose = "cli:ask", stream = opts.stream,
                 on_text = opts.stream and not opts.json and function(piece)
@@ -148,22 +144,28 @@ end
 
 local function profiles_cmd(app, opts)
   local profiles = require "candor.llm.profiles"
-  local name, profile, source = profiles.active { setting = setting(app) }
-  local tiers = {}
-  for tier in pairs(profile) do tiers[#tiers + 1] = tier end
-  table.sort(tiers)
+  local name, profile, source, origin = profiles.active { db = app.db() }
   local out = { profile = name, source = source, tiers = {} }
-  for _, tier in ipairs(tiers) do
-    local ok, t = pcall(profiles.resolve, tier, { setting = setting(app) })
+  for _, tier in ipairs(profiles.tiers(profile)) do
+    local ok, t = pcall(profiles.resolve, tier, { db = app.db() })
     local spec = profile[tier]
-    out.tiers[#out.tiers + 1] = ok and { tier = tier, provider = t.provider, model = t.model, base_url = t.base_url,
-      key = t.key_var or "(none needed)" } or { tier = tier, spec = type(spec) == "string" and spec or "?", problem = t }
+    out.tiers[#out.tiers + 1] = ok and { tier = tier, provider = t.provider, model = t.model ~= "" and t.model or nil,
+      base_url = t.base_url, key = t.key_var or "(none needed)", from = origin[tier],
+      concurrency = t.limits.concurrency, rpm = t.limits.rpm, timeout_ms = t.timeout_ms, attempts = t.attempts }
+      or { tier = tier, spec = type(spec) == "string" and spec or "?", from = origin[tier], problem = t }
   end
   if opts.json then app.out(require("candor.json").encode(out), "\n") return 0 end
   app.out(string.format("profile %s (chosen by %s)\n", name, source))
   for _, t in ipairs(out.tiers) do
-    if t.problem then app.out(string.format("  %-10s %s  -- %s\n", t.tier, t.spec, t.problem))
-    else app.out(string.format("  %-10s %s:%s at %s, key %s\n", t.tier, t.provider, t.model, t.base_url, t.key)) end
+    if t.problem then
+      app.out(string.format("  %-10s %s  -- %s\n", t.tier, t.spec, t.problem))
+    else
+      app.out(string.format("  %-10s %s:%s at %s, key %s\n", t.tier, t.provider, t.model or "(the server's first model)",
+        t.base_url, t.key))
+    end
+    app.out(string.format("  %-10s from %s; at most %s in flight%s, %s s timeout, %s attempts\n", "", t.from,
+      t.concurrency or require("candor.llm.limit").defaults.concurrency, t.rpm and (", " .. t.rpm .. "/min") or "",
+      t.timeout_ms and tostring(t.timeout_ms // 1000) or "default", t.attempts or "default"))
   end
   return 0
 end

@@ -91,15 +91,25 @@ function Limiter:run(fn, ...)
   return table.unpack(res, 2, res.n)
 end
 
--- The limiter of each provider, made on first use; limits from M.settings[provider].
+-- The limiter of each provider, made on first use. Its limits come from the
+-- call's target ({concurrency, rpm}: the profile's limits or the settings);
+-- M.settings[provider], set by a program (tests, benchmarks), wins over both.
+-- A change of limits applies to the existing limiter from its next turn.
 M.settings = {}
 local limiters = {}
 
-function M.for_provider(name)
+function M.for_provider(name, limits)
+  local want = M.settings[name] or limits or {}
   local l = limiters[name]
   if not l then
-    l = M.new(M.settings[name])
+    l = M.new(want)
     limiters[name] = l
+  else
+    local max = want.concurrency or M.defaults.concurrency
+    if l.max ~= max or l.rpm ~= want.rpm then
+      l.max, l.rpm = max, want.rpm
+      l:pump()
+    end
   end
   return l
 end

@@ -31,7 +31,41 @@ local function finish(cfg, req, text, reason, usage, model, t0)
     model = model or cfg.model, t0 = t0, json = req.json }
 end
 
+local function base_url(cfg) return (cfg.base_url or "https://api.openai.com/v1"):gsub("/+$", "") end
+
+local function auth_headers(cfg)
+  local headers = { ["Content-Type"] = "application/json" }
+  if cfg.api_key and cfg.api_key ~= "" then headers["Authorization"] = "Bearer " .. cfg.api_key end
+  return headers
+end
+
+-- The server's first listed model (GET /models), asked once per base URL: the
+-- local profile with no CANDOR_LOCAL_MODEL uses whatever the server has.
+local server_models = {}
+
+local function server_model(cfg)
+  local base = base_url(cfg)
+  if server_models[base] then return server_models[base] end
+  local status, hdrs, body = require("candor.http").request { method = "GET", url = base .. "/models",
+    headers = auth_headers(cfg), timeout_ms = math.min(cfg.timeout_ms or 10000, 10000) }
+  if not status then return nil, P.transport_error(hdrs, body) end
+  if status ~= 200 then return nil, P.http_error(status, hdrs, body) end
+  local ok, obj = pcall(json.decode, body)
+  local first = ok and type(obj) == "table" and type(obj.data) == "table" and obj.data[1]
+  if type(first) ~= "table" or type(first.id) ~= "string" then
+    return nil, err("config", string.format("the server at %s lists no models: load one there, or set CANDOR_LOCAL_MODEL", base),
+      { raw = body })
+  end
+  server_models[base] = first.id
+  return first.id
+end
+
 function M.call(cfg, req)
+  if cfg.model_from_server and (cfg.model or "") == "" then
+    local model, e = server_model(cfg)
+    if not model then return nil, e end
+    cfg.model = model
+  end
   local body = {
     model = cfg.model, messages = messages(req),
     temperature = req.temperature or cfg.temperature, max_tokens = req.max_tokens or cfg.max_tokens,
@@ -44,10 +78,7 @@ function M.call(cfg, req)
     body.stream = true
     body.stream_options = { include_usage = true }
   end
-  local headers = { ["Content-Type"] = "application/json" }
-  if cfg.api_key and cfg.api_key ~= "" then headers["Authorization"] = "Bearer " .. cfg.api_key end
-  local opts = { method = "POST", url = (cfg.base_url or "https://api.openai.com/v1"):gsub("/+$", "") .. "/chat/completions",
-                 headers = headers, body = json.encode(body), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
+  local opts = { method = "POST", url = base_url(cfg) .. "/chat/completions", headers = auth_headers(cfg), body = json.encode(body), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()
   local parts, finish_reason, usage, model = {}, nil, nil, nil
   local on_event = req.stream and function(obj)

@@ -1,9 +1,11 @@
 -- Model profiles: which provider and model serve each tier. Workflows ask for a
 -- tier (flash, pro, research, or a name of their own), never for a model.
 -- Built-in profiles are below; $XDG_CONFIG_HOME/candor/config.lua may return
--- {profiles = {name = {tier = "provider:model" | {provider =, model =, ...}}}, profile = "name"}
--- to add or replace some; the active one is CANDOR_PROFILE, else the config
--- file's, else the model_profile setting, else "production".
+-- {profiles = {name = {tier = "provider:model" | {provider =, model =, ...},
+--  limits = {provider = {concurrency =, rpm =}}}}, profile = "name"}
+-- to add profiles or replace some of their tiers, and the model_profiles setting
+-- (JSON of the same shape) does the same over both. See M.active for which
+-- profile is chosen.
 local paths = require "candor.paths"
 
 local M = {}
@@ -55,18 +57,81 @@ function M.user_config()
   return cfg, path
 end
 
--- active(opts) -> name, profile table, where the choice came from
--- opts.setting: the model_profile setting's value, when a database is at hand.
+-- Settings that shape profiles, read from the database when opts.db is given
+-- (opts.settings gives them directly): model_profile names the profile;
+-- model_profiles is JSON {name = {tier = spec, limits = {...}}} over the rest;
+-- llm_max_concurrency, llm_request_timeout_seconds and llm_max_retries set
+-- what a profile leaves unsaid.
+local SETTING_KEYS = { "model_profile", "model_profiles", "llm_max_concurrency", "llm_request_timeout_seconds",
+                       "llm_max_retries" }
+
+local function settings_of(opts)
+  if opts.settings then return opts.settings end
+  local out = {}
+  if opts.db then
+    local S = require "candor.repo.settings"
+    for _, key in ipairs(SETTING_KEYS) do out[key] = S:get_value(opts.db, key) end
+  end
+  if opts.setting then out.model_profile = opts.setting end
+  return out
+end
+
+local function setting_profiles(settings)
+  local raw = settings.model_profiles
+  if type(raw) == "table" or raw == nil then return raw end
+  local ok, value = pcall(require("candor.json").decode, raw)
+  if not ok or type(value) ~= "table" then
+    error("the model_profiles setting must be a JSON object of profiles: " .. tostring(value), 0)
+  end
+  return value
+end
+
+-- Keys of a profile that are not tiers.
+local RESERVED = { limits = true }
+M.reserved = RESERVED
+
+-- Every profile, layer over layer (built-in, the config file, the model_profiles
+-- setting): a later layer replaces the tiers it names and keeps the others.
+-- -> profiles, origin[name][tier] = where that tier was last set
+local function all_profiles(cfg, path, settings)
+  local all, origin = {}, {}
+  local function layer(profiles, where)
+    for name, p in pairs(profiles or {}) do
+      if type(p) ~= "table" then error(string.format("profile '%s' (from %s) must be a table of tiers", name, where), 0) end
+      all[name], origin[name] = all[name] or {}, origin[name] or {}
+      for tier, spec in pairs(p) do
+        if RESERVED[tier] and all[name][tier] then
+          local merged = {}
+          for k, v in pairs(all[name][tier]) do merged[k] = v end
+          for k, v in pairs(spec) do merged[k] = v end
+          spec = merged
+        end
+        all[name][tier], origin[name][tier] = spec, where
+      end
+    end
+  end
+  layer(M.builtin, "built-in")
+  layer(cfg.profiles, path)
+  layer(setting_profiles(settings), "the model_profiles setting")
+  return all, origin
+end
+
+-- active(opts) -> name, profile table, where the choice came from, origin of each tier.
+-- The choice: opts.profile, else the running task's context profile (a job's
+-- own, so concurrent jobs never share one), else CANDOR_PROFILE, else the
+-- config file's, else the model_profile setting, else "production".
 function M.active(opts)
   opts = opts or {}
   local cfg, path = M.user_config()
-  local all = {}
-  for name, p in pairs(M.builtin) do all[name] = p end
-  for name, p in pairs(cfg.profiles or {}) do all[name] = p end
+  local settings = settings_of(opts)
+  local all, origin = all_profiles(cfg, path, settings)
+  local ctx_profile = require("candor.async").context().profile
   local name, source
-  if env("CANDOR_PROFILE") then name, source = env("CANDOR_PROFILE"), "CANDOR_PROFILE"
+  if opts.profile then name, source = opts.profile, "the caller"
+  elseif ctx_profile then name, source = ctx_profile, "the job"
+  elseif env("CANDOR_PROFILE") then name, source = env("CANDOR_PROFILE"), "CANDOR_PROFILE"
   elseif cfg.profile then name, source = cfg.profile, path
-  elseif opts.setting then name, source = opts.setting, "the model_profile setting"
+  elseif settings.model_profile then name, source = settings.model_profile, "the model_profile setting"
   else name, source = "production", "the default" end
   local profile = all[name]
   if not profile then
@@ -75,22 +140,35 @@ function M.active(opts)
     table.sort(names)
     error(string.format("no model profile '%s' (from %s); known: %s", name, source, table.concat(names, ", ")), 0)
   end
-  return name, profile, source
+  return name, profile, source, origin[name], settings
+end
+
+-- The tiers of a profile, sorted (reserved keys such as limits left out).
+function M.tiers(profile)
+  local out = {}
+  for tier in pairs(profile) do if not RESERVED[tier] then out[#out + 1] = tier end end
+  table.sort(out)
+  return out
 end
 
 -- A spec ("provider:model" or {provider =, model =, ...options}) to a call target
 -- with base URL and key; `what` names it in errors; local_profile gives the
--- OpenAI-compatible provider Ollama's address when OPENAI_BASE_URL is unset.
+-- OpenAI-compatible provider Ollama's address when OPENAI_BASE_URL is unset,
+-- and the server's first listed model when the model is left empty.
 local function target(spec, what, local_profile)
   local t = type(spec) == "string" and {} or spec
-  if type(spec) == "string" then t.provider, t.model = spec:match("^([%w_]+):(.+)$") end
+  if type(t) ~= "table" then error(what .. " must be provider:model or a table", 0) end
+  if type(spec) == "string" then t.provider, t.model = spec:match("^([%w_]+):(.*)$") end
   local out = {}
   for k, v in pairs(t) do out[k] = v end
   if not out.provider or not out.model then error(what .. " must be provider:model", 0) end
   out.model = out.model:gsub("%$([%w_]+)", function(var) return env(var) or "" end)
   local p = M.providers[out.provider]
   if not p then error(string.format("%s names an unknown provider '%s'", what, out.provider), 0) end
-  if out.model == "" then error(what .. " needs a model: set CANDOR_LOCAL_MODEL", 0) end
+  if out.model == "" then
+    if not (local_profile and out.provider == "openai") then error(what .. " needs a model", 0) end
+    out.model_from_server = true   -- the provider asks the server for its models on first use
+  end
   out.base_url = out.base_url or env(p.base_env)
     or (out.provider == "openai" and local_profile and "http://localhost:11434/v1") or p.base
   for _, var in ipairs(p.keys) do
@@ -103,22 +181,42 @@ local function target(spec, what, local_profile)
   return out
 end
 
--- resolve(tier, opts) -> {provider, model, base_url, api_key, key_var, tier, profile, ...options}
--- Raises a clear error for an unknown tier or a missing key, naming the variable.
-function M.resolve(tier, opts)
-  local name, profile = M.active(opts)
-  local spec = profile[tier]
-  if not spec then error(string.format("model profile '%s' has no tier '%s'", name, tier), 0) end
-  local out = target(spec, string.format("tier '%s' of profile '%s'", tier, name), name == "local")
-  out.tier, out.profile = tier, name
+-- What the settings and the profile's limits add to a target: the provider's
+-- limits ({concurrency, rpm}), the request timeout and the retry attempts.
+local function apply_defaults(out, profile, settings)
+  local limits = profile.limits and profile.limits[out.provider]
+  out.limits = {
+    concurrency = limits and limits.concurrency or tonumber(settings.llm_max_concurrency) or nil,
+    rpm = limits and limits.rpm or nil,
+  }
+  local timeout = tonumber(settings.llm_request_timeout_seconds)
+  if not out.timeout_ms and timeout then out.timeout_ms = math.floor(timeout * 1000) end
+  local retries = math.tointeger(tonumber(settings.llm_max_retries))
+  if not out.attempts and retries and retries >= 0 then out.attempts = retries + 1 end
   return out
 end
 
--- resolve_model("provider:model") -> the same, for a model named directly.
-function M.resolve_model(spec)
+-- resolve(tier, opts) -> {provider, model, base_url, api_key, key_var, tier, profile,
+--   origin, limits, timeout_ms, attempts, ...options}
+-- opts: {db =, settings =, profile =}. Raises a clear error for an unknown tier
+-- or a missing key, naming the variable.
+function M.resolve(tier, opts)
+  local name, profile, _, origin, settings = M.active(opts)
+  local spec = not RESERVED[tier] and profile[tier]
+  if not spec then error(string.format("model profile '%s' has no tier '%s'", name, tier), 0) end
+  local out = target(spec, string.format("tier '%s' of profile '%s'", tier, name), name == "local")
+  out.tier, out.profile, out.origin = tier, name, origin[tier]
+  return apply_defaults(out, profile, settings)
+end
+
+-- resolve_model("provider:model", opts) -> the same, for a model named directly.
+function M.resolve_model(spec, opts)
   local out = target(spec, string.format("model '%s'", spec), false)
-  out.tier = spec
-  return out
+  out.tier, out.origin = spec, "the command line"
+  -- a model named directly needs no profile; one that fails to resolve is not its problem
+  local ok, _, profile, _, _, settings = pcall(M.active, opts)
+  if not ok then profile, settings = {}, settings_of(opts or {}) end
+  return apply_defaults(out, profile, settings)
 end
 
 return M

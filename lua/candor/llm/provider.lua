@@ -1,6 +1,6 @@
 -- What every provider module shares: the error shape, what counts as retryable,
 -- and turning an answer into a result (or the error it amounts to).
---   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json",
+--   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json"|"config",
 --         status, retry_after (seconds), retryable, message, raw}
 --   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider}
 local json = require "candor.json"

@@ -1,0 +1,91 @@
+-- Model profiles layered from the built-ins, the config file and the settings
+-- table; the job's own profile; limits, timeouts and attempts from settings.
+local T = require "candor.testing"
+local profiles = require "candor.llm.profiles"
+local limit = require "candor.llm.limit"
+local async = require "candor.async"
+local dbm = require "candor.db"
+
+local function with_env(vars, fn)
+  local real_env, real_path = profiles.getenv, profiles.config_path
+  profiles.getenv = function(name) return vars[name] end
+  profiles.config_path = function() return vars.CONFIG or "/nonexistent/candor-config.lua" end
+  local ok, err = pcall(fn)
+  profiles.getenv, profiles.config_path = real_env, real_path
+  if not ok then error(err, 0) end
+end
+
+local function seeded_db()
+  local db = dbm.open(T.tmpdir() .. "/p.db")
+  require("candor.seed").run(db)
+  return db
+end
+
+T.test("the model_profiles setting replaces single tiers over the config file and the built-ins", function()
+  local db = seeded_db()
+  local S = require "candor.repo.settings"
+  local cfg = T.write_file(T.tmpdir() .. "/config.lua", [[
+    return { profiles = { production = { pro = "anthropic:claude-from-config" }, mine = { flash = "openai:m" } } }]])
+  S:set_value(db, "model_profiles", [[{"production": {"flash": {"provider": "openai", "model": "gpt-x", "temperature": 0.1}}}]])
+  with_env({ CONFIG = cfg, GEMINI_API_KEY = "g", ANTHROPIC_API_KEY = "a", OPENAI_API_KEY = "o" }, function()
+    local flash = profiles.resolve("flash", { db = db })
+    T.eq({ flash.provider, flash.model, flash.temperature, flash.origin }, { "openai", "gpt-x", 0.1, "the model_profiles setting" })
+    local pro = profiles.resolve("pro", { db = db })
+    T.eq({ pro.model, pro.origin }, { "claude-from-config", cfg })
+    local judge = profiles.resolve("judge", { db = db })
+    T.eq({ judge.provider, judge.origin }, { "anthropic", "built-in" }, "tiers nobody overrode stay")
+    S:set_value(db, "model_profile", "mine")
+    T.eq(profiles.resolve("flash", { db = db }).profile, "mine", "the model_profile setting chooses")
+    S:set_value(db, "model_profiles", "{not json")
+    T.raises(function() profiles.resolve("flash", { db = db }) end, "the model_profiles setting must be a JSON object")
+  end)
+  db:close()
+end)
+
+T.test("a job's own profile wins over the environment, so concurrent jobs never share one", function()
+  with_env({ CANDOR_PROFILE = "economy", GEMINI_API_KEY = "g", CANDOR_LOCAL_MODEL = "llama" }, function()
+    local seen = async.run(function()
+      return async.parallel {
+        a = function() return async.spawn(function()
+              async.sleep(1)
+              return profiles.resolve("flash").profile
+            end, { ctx = { profile = "local" } }):await() end,
+        b = function() return profiles.resolve("flash").profile end,
+      }
+    end)
+    T.eq(seen, { a = "local", b = "economy" })
+  end)
+end)
+
+T.test("settings give limits, timeout and attempts; a profile's limits win for its provider", function()
+  local settings = { llm_max_concurrency = "3", llm_request_timeout_seconds = "45", llm_max_retries = "2",
+    model_profiles = { ["local"] = { limits = { openai = { rpm = 60 } } } } }
+  with_env({ CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "m" }, function()
+    local t = profiles.resolve("flash", { settings = settings })
+    T.eq({ t.limits, t.timeout_ms, t.attempts }, { { concurrency = 3, rpm = 60 }, 45000, 3 })
+    settings.model_profiles["local"].limits.openai.concurrency = 5
+    T.eq(profiles.resolve("flash", { settings = settings }).limits.concurrency, 5)
+  end)
+end)
+
+T.test("a provider's limiter takes new limits on its next turn; program settings win", function()
+  local name = "test-provider-" .. tostring(math.random(1e9))
+  local l = limit.for_provider(name, { concurrency = 2 })
+  T.eq(l.max, 2)
+  T.ok(limit.for_provider(name, { concurrency = 4, rpm = 10 }) == l, "the same limiter")
+  T.eq({ l.max, l.rpm }, { 4, 10 })
+  limit.settings[name] = { concurrency = 50 }
+  limit.for_provider(name, { concurrency = 1 })
+  T.eq(l.max, 50)
+  limit.settings[name] = nil
+end)
+
+T.test("candor llm profiles shows where each tier came from", function()
+  local dir = T.tmpdir()
+  local r = T.candor({ "llm", "profiles" }, { env = { CANDOR_DB = dir .. "/x.db", CANDOR_PROFILE = "local",
+    CANDOR_LOCAL_MODEL = "qwen", XDG_CONFIG_HOME = dir } })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "profile local (chosen by CANDOR_PROFILE)")
+  T.contains(r.out, "flash      openai:qwen at http://localhost:11434/v1, key (none needed)")
+  T.contains(r.out, "from built-in; at most 8 in flight, 180 s timeout, 4 attempts")
+end)
