@@ -160,6 +160,7 @@ local function concurrent(db_path)
       v.name, median(r.wall), best(r.wall), median(r.cpu), best(r.cpu)))
   end
   local full = res[#variants]
+  print(string.format("  calls in flight at once (limiter peak): %d", require("candor.llm.limit").for_provider("openai").peak))
   print(string.format("  the layer (logged) over candor.http: CPU/call +%.3f ms (median)", median(full.cpu) - median(res[1].cpu)))
   print(string.format("  target wall <= 0.3 s: %s; CPU/call <= 0.5 ms: %s",
     median(full.wall) <= 0.3 and "met" or "NOT met", median(full.cpu) <= 0.5 and "met" or "NOT met"))
