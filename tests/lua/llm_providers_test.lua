@@ -8,6 +8,8 @@ local PROVIDERS = {
     cfg = function(fake) return { base_url = fake.url .. "/v1", api_key = "sk-test", model = "fake-model" } end },
   { name = "anthropic", mod = require "candor.llm.anthropic",
     cfg = function(fake) return { base_url = fake.url, api_key = "ak-test", model = "fake-model" } end },
+  { name = "gemini", mod = require "candor.llm.gemini",
+    cfg = function(fake) return { base_url = fake.url, api_key = "gk-test", model = "fake-model" } end },
 }
 
 for _, P in ipairs(PROVIDERS) do
@@ -99,6 +101,114 @@ T.test("anthropic wire format: x-api-key and version headers, system apart, max_
   T.eq(c.body.messages, { { role = "user", content = "U" } })
   T.ok(c.body.max_tokens > 0, "max_tokens is required by the API")
   T.contains(c.body.system, "S\n\nAnswer with one JSON value only")
+end)
+
+local gemini = PROVIDERS[3]
+
+T.test("gemini wire format: x-goog-api-key, model and method in the path, systemInstruction, JSON mode with responseJsonSchema", function()
+  local fake = Fake.start { { json = { ok = true } } }
+  local schema = { type = "object", properties = { ok = { type = "boolean" } } }
+  local r = assert(gemini.mod.call(gemini.cfg(fake), { system = "S", prompt = "U", json = true, schema = schema,
+    temperature = 0.3, max_tokens = 99 }))
+  assert(gemini.mod.call(gemini.cfg(fake), { prompt = "U", stream = true }))
+  fake.close()
+  T.eq(r.json, { ok = true })
+  local c = fake.calls[1]
+  T.eq({ c.api_key, c.model, c.stream }, { "gk-test", "fake-model", false })
+  T.eq(c.body.contents, { { role = "user", parts = { { text = "U" } } } })
+  T.eq(c.body.systemInstruction, { parts = { { text = "S" } } })
+  T.eq(c.body.generationConfig, { responseMimeType = "application/json", responseJsonSchema = schema,
+    temperature = 0.3, maxOutputTokens = 99 })
+  T.eq(c.body.tools, nil, "no search unless asked")
+  T.eq(r.sources, nil, "no sources unless grounded")
+  T.eq({ fake.calls[2].stream, fake.calls[2].query }, { true, "alt=sse" })
+end)
+
+T.test("gemini: chat messages become contents; system messages join the system instruction", function()
+  local fake = Fake.start { { text = "ok" } }
+  assert(gemini.mod.call(gemini.cfg(fake), { system = "S", messages = {
+    { role = "system", content = "S2" }, { role = "user", content = "a" }, { role = "assistant", content = "b" },
+    { role = "user", content = "c" } } }))
+  fake.close()
+  local body = fake.calls[1].body
+  T.eq(body.systemInstruction.parts[1].text, "S\n\nS2")
+  T.eq(body.contents, { { role = "user", parts = { { text = "a" } } }, { role = "model", parts = { { text = "b" } } },
+    { role = "user", parts = { { text = "c" } } } })
+end)
+
+T.test("gemini: thought parts are never the answer, but their tokens count as output", function()
+  local fake = Fake.start { { text = "The answer.", thought = "Let me think about this for a while first." } }
+  local r = assert(gemini.mod.call(gemini.cfg(fake), { prompt = "why" }))
+  local pieces = {}
+  local s = assert(gemini.mod.call(gemini.cfg(fake), { prompt = "why", stream = true,
+    on_text = function(p) pieces[#pieces + 1] = p end }))
+  fake.close()
+  T.eq({ r.text, s.text, table.concat(pieces) }, { "The answer.", "The answer.", "The answer." })
+  T.eq(r.output_tokens, (#"The answer." // 4 + 1) + (#"Let me think about this for a while first." // 4 + 1))
+end)
+
+T.test("gemini grounding: the google_search tool, sources once each, the search queries", function()
+  local fake = Fake.start { { match = "news", text = "Grounded.", search_queries = { "q1", "q2" }, sources = {
+    { url = "https://a.example/1", title = "A" }, { url = "https://b.example/2", title = "B" },
+    { url = "https://a.example/1", title = "A again" } } } }
+  local r = assert(gemini.mod.call(gemini.cfg(fake), { prompt = "the news", grounding = true }))
+  fake.close()
+  T.eq(fake.calls[1].body.tools, { { google_search = {} } })
+  T.eq(r.text, "Grounded.")
+  T.eq(r.sources, { { url = "https://a.example/1", title = "A" }, { url = "https://b.example/2", title = "B" } })
+  T.eq(r.search_queries, { "q1", "q2" })
+end)
+
+T.test("gemini grounding streamed: the metadata in the last chunk still gives the sources", function()
+  local fake = Fake.start { { text = "one two three", sources = { { url = "https://c.example", title = "C" } } } }
+  local pieces = {}
+  local r = assert(gemini.mod.call(gemini.cfg(fake), { prompt = "x", grounding = true, stream = true,
+    on_text = function(p) pieces[#pieces + 1] = p end }))
+  fake.close()
+  T.eq({ r.text, #pieces }, { "one two three", 3 })
+  T.eq(r.sources, { { url = "https://c.example", title = "C" } })
+  T.eq(r.search_queries, { "x" })
+end)
+
+T.test("gemini grounding with JSON: JSON asked in the system instruction, not JSON mode, and parsed", function()
+  local fake = Fake.start { { json = { claims = { "c" } }, sources = { { url = "https://d.example", title = "D" } } } }
+  local r = assert(gemini.mod.call(gemini.cfg(fake), { system = "S", prompt = "x", grounding = true, json = true,
+    schema = { type = "object" } }))
+  fake.close()
+  local body = fake.calls[1].body
+  T.eq(body.generationConfig, nil, "no responseMimeType beside the search tool")
+  T.contains(body.systemInstruction.parts[1].text, "S\n\nAnswer with one JSON value only")
+  T.contains(body.systemInstruction.parts[1].text, '{"type":"object"}')
+  T.eq({ r.json, #r.sources }, { { claims = { "c" } }, 1 })
+end)
+
+T.test("gemini grounding from the target (a profile's research tier); a request may turn it off", function()
+  local fake = Fake.start { { text = "ok" } }
+  local cfg = gemini.cfg(fake)
+  cfg.grounding = true
+  local r = assert(gemini.mod.call(cfg, { prompt = "x" }))
+  assert(gemini.mod.call(cfg, { prompt = "x", grounding = false }))
+  fake.close()
+  T.eq({ fake.calls[1].body.tools ~= nil, fake.calls[2].body.tools }, { true, nil })
+  T.eq(r.sources, {}, "grounded but nothing cited")
+end)
+
+T.test("gemini: a blocked prompt (promptFeedback, no candidates) is blocked, plain and streamed, naming the reason", function()
+  local fake = Fake.start { { fault = "prompt_blocked" } }
+  local _, e = gemini.mod.call(gemini.cfg(fake), { prompt = "x" })
+  local _, e2 = gemini.mod.call(gemini.cfg(fake), { prompt = "x", stream = true })
+  fake.close()
+  T.eq({ e.kind, e2.kind, e.retryable }, { "blocked", "blocked", nil })
+  T.contains(e.message, "SAFETY")
+end)
+
+T.test("gemini: an HTTP error carries Google's message; an empty stream is empty, not an answer", function()
+  local fake = Fake.start { { match = "busy", fault = "429", retry_after = 2 }, { match = "none", fault = "empty" } }
+  local _, e = gemini.mod.call(gemini.cfg(fake), { prompt = "busy", stream = true })
+  local _, e2 = gemini.mod.call(gemini.cfg(fake), { prompt = "none", stream = true })
+  fake.close()
+  T.eq({ e.kind, e.status, e.retry_after, e.message }, { "http", 429, 2, "HTTP 429: fake 429" })
+  T.eq({ e2.kind, e2.retryable }, { "empty", true })
 end)
 
 T.test("the fake server counts calls and faults a set number of times", function()

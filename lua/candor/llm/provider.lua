@@ -2,7 +2,8 @@
 -- and turning an answer into a result (or the error it amounts to).
 --   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json"|"config",
 --         status, retry_after (seconds), retryable, message, raw}
---   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider}
+--   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider,
+--            sources = {{url, title}...} and search_queries, from a provider that searched}
 local json = require "candor.json"
 local host = require "core.host"
 
@@ -58,9 +59,37 @@ function M.post(opts, on_event)
   return on_event and "" or resp
 end
 
+-- For a provider with no JSON mode (or one it cannot use with a request):
+-- the system prompt, extended to ask for JSON only.
+local JSON_ONLY = "Answer with one JSON value only: no prose, no code fences."
+
+function M.json_instruction(system, schema)
+  local ask = JSON_ONLY
+  if schema then ask = ask .. " It must match this JSON schema: " .. json.encode(schema) end
+  return system and (system .. "\n\n" .. ask) or ask
+end
+
+-- sources(list) -> the {url, title} entries with a URL, each URL once (first
+-- seen first; a later title fills a missing one): searches cite a page many times.
+function M.sources(list)
+  local out, at = {}, {}
+  for _, s in ipairs(list) do
+    if type(s.url) == "string" and s.url ~= "" then
+      local i = at[s.url]
+      if not i then
+        out[#out + 1] = { url = s.url, title = s.title }
+        at[s.url] = #out
+      elseif not out[i].title then
+        out[i].title = s.title
+      end
+    end
+  end
+  return out
+end
+
 -- finish{provider, text, finish_reason ("stop"|"length"|"blocked"), input_tokens,
--- output_tokens, model, t0, json = bool} -> result | nil, err. An empty, blocked or
--- truncated answer is never passed on as good text.
+-- output_tokens, model, t0, json = bool, sources, search_queries} -> result | nil, err.
+-- An empty, blocked or truncated answer is never passed on as good text.
 function M.finish(a)
   if a.finish_reason == "blocked" then return nil, M.err("blocked", "the provider blocked the answer", { raw = a.text }) end
   if a.finish_reason == "length" then return nil, M.err("truncated", "the answer was cut off at the token limit", { raw = a.text }) end
@@ -69,6 +98,7 @@ function M.finish(a)
     text = a.text, finish_reason = a.finish_reason or "stop", provider = a.provider, model = a.model,
     input_tokens = a.input_tokens or 0, output_tokens = a.output_tokens or 0,
     latency_ms = math.floor((host.clock() - a.t0) * 1000 + 0.5),
+    sources = a.sources, search_queries = a.search_queries,
   }
   if a.json then
     local ok, value = pcall(json.decode, a.text)
