@@ -14,6 +14,8 @@ local M = {}
 M.providers = {
   openai = function() return require "candor.llm.openai" end,
   anthropic = function() return require "candor.llm.anthropic" end,
+  gemini = function() return require "candor.llm.gemini" end,
+  deep_research = function() return require "candor.llm.deep_research" end,
 }
 
 local function provider_of(target)

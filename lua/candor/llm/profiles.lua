@@ -11,12 +11,17 @@ local paths = require "candor.paths"
 local M = {}
 
 M.builtin = {
+  -- research is grounded in Google Search; deep_research is the long, polled agent
   production = {
-    flash = "gemini:gemini-2.5-flash", pro = "gemini:gemini-2.5-pro", research = "gemini:gemini-2.5-pro",
+    flash = "gemini:gemini-2.5-flash", pro = "gemini:gemini-2.5-pro",
+    research = { provider = "gemini", model = "gemini-2.5-pro", grounding = true },
+    deep_research = "deep_research:deep-research-pro-preview-12-2025",
     judge = "anthropic:claude-sonnet-4-5",
   },
   economy = {
-    flash = "gemini:gemini-2.5-flash-lite", pro = "gemini:gemini-2.5-flash", research = "gemini:gemini-2.5-flash",
+    flash = "gemini:gemini-2.5-flash-lite", pro = "gemini:gemini-2.5-flash",
+    research = { provider = "gemini", model = "gemini-2.5-flash", grounding = true },
+    deep_research = "deep_research:deep-research-pro-preview-12-2025",
     judge = "gemini:gemini-2.5-flash-lite",
   },
   -- every tier to the OpenAI-compatible server at OPENAI_BASE_URL (Ollama's address by default)
@@ -33,6 +38,8 @@ M.providers = {
   anthropic = { keys = { "ANTHROPIC_API_KEY" }, base_env = "ANTHROPIC_BASE_URL", base = "https://api.anthropic.com" },
   gemini = { keys = { "GEMINI_API_KEY", "GOOGLE_API_KEY" }, base_env = "GEMINI_BASE_URL",
              base = "https://generativelanguage.googleapis.com" },
+  deep_research = { keys = { "GEMINI_API_KEY", "GOOGLE_API_KEY" }, base_env = "GEMINI_BASE_URL",
+                    base = "https://generativelanguage.googleapis.com" },
 }
 
 -- The environment, as one function tests can replace.
