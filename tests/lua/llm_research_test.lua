@@ -30,11 +30,14 @@ T.test("deep research: started in the background, polled with progress, the repo
   T.eq(fake.interactions[progress[1].id].polls, 4)
 end)
 
-T.test("deep research: the newer steps shape, and JSON asked in the input and parsed", function()
+T.test("deep research: the newer steps shape; JSON asked in the input and parsed; a stream gets the report whole", function()
   local fake = Fake.start { { json = { findings = { "f" } }, steps = true, sources = { { url = "https://c.example", title = "C" } } } }
-  local r = assert(research.call(cfg(fake), { prompt = "x", json = true, poll = FAST }))
+  local pieces = {}
+  local r = assert(research.call(cfg(fake), { prompt = "x", json = true, poll = FAST, stream = true,
+    on_text = function(p) pieces[#pieces + 1] = p end }))
   fake.close()
   T.eq(r.json, { findings = { "f" } })
+  T.eq(pieces, { r.text }, "asked to stream, the report comes in one piece")
   T.eq(r.sources, { { url = "https://c.example", title = "C" } })
   T.contains(fake.calls[1].body.input, "Answer with one JSON value only")
 end)

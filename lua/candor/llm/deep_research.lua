@@ -126,7 +126,7 @@ local function cited(annotations)
     if type(a) == "table" then
       local url = type(a.url) == "string" and a.url
         or (type(a.source) == "string" and a.source:match("^https?://") and a.source) or nil
-      out[#out + 1] = { url = url, title = type(a.title) == "string" and a.title or nil }
+      out[#out + 1] = { url = url, title = a.title }
     end
   end
   return P.sources(out)
@@ -142,6 +142,8 @@ local function conclude(cfg, req, it, t0)
   if status == "completed" then
     local r = report(it)
     local u = type(it.usage) == "table" and it.usage or {}
+    -- nothing streams from a background task: a caller that asked gets the report at once
+    if req.stream and req.on_text and r.text ~= "" then req.on_text(r.text) end
     return P.finish { provider = M.name, text = r.text, finish_reason = "stop",
       input_tokens = u.total_input_tokens, output_tokens = (u.total_output_tokens or 0) + (u.total_thought_tokens or 0),
       model = it.agent or cfg.model, t0 = t0, json = req.json, sources = cited(r.annotations) }

@@ -74,13 +74,14 @@ end
 function M.sources(list)
   local out, at = {}, {}
   for _, s in ipairs(list) do
+    local title = type(s.title) == "string" and s.title or nil   -- not JSON null
     if type(s.url) == "string" and s.url ~= "" then
       local i = at[s.url]
       if not i then
-        out[#out + 1] = { url = s.url, title = s.title }
+        out[#out + 1] = { url = s.url, title = title }
         at[s.url] = #out
       elseif not out[i].title then
-        out[i].title = s.title
+        out[i].title = title
       end
     end
   end
