@@ -1,13 +1,18 @@
 -- Asking a model: a tier resolves through the active profile to a provider and
 -- model; the call is retried by policy; every attempt is logged to llm_calls with
 -- the session and job of the task that made it (from its context, never passed
--- by hand).
+-- by hand). A cassette (CANDOR_CASSETTE) or the response cache may answer
+-- instead of the provider.
 local async = require "candor.async"
 local host = require "core.host"
 local json = require "candor.json"
 local profiles = require "candor.llm.profiles"
 local retry = require "candor.llm.retry"
 local log = require "candor.llm.log"
+local P = require "candor.llm.provider"
+local request_key = require "candor.llm.request_key"
+local cassette = require "candor.llm.cassette"
+local cache = require "candor.llm.cache"
 
 local M = {}
 
@@ -31,30 +36,144 @@ function M.check(tiers, opts)
   return true
 end
 
-local function log_attempt(db, target, req, result, err, t0)
+local function purpose_of(req) return req.purpose or async.context().purpose or "unspecified" end
+
+-- One llm_calls row. source ("cached" or "replayed") marks an answer that did
+-- not come from the provider: its finish reason is the source, with latency 0
+-- and no tokens, since nothing was spent (the stored finish reason stays in the
+-- result, the cache and the cassette).
+local function log_attempt(db, target, req, result, err, t0, source)
   if not db then return end
   local ctx = async.context()
   local now = host.now()
+  local spent = result and not source
   log.add(db, {
     session_id = ctx.session_id, job_id = ctx.job_id, timestamp = now, created_at = now,
     model = target.provider .. ":" .. (target.model or ""),
-    purpose = req.purpose or ctx.purpose or "unspecified",
+    purpose = purpose_of(req),
     system_prompt = req.system,
     user_prompt = req.prompt or json.encode(req.messages or {}),
     response = result and result.text or (err and err.raw) or nil,
-    input_tokens = result and result.input_tokens or 0,
-    output_tokens = result and result.output_tokens or 0,
-    total_tokens = result and (result.input_tokens + result.output_tokens) or 0,
-    latency_ms = result and result.latency_ms or math.floor((host.clock() - t0) * 1000 + 0.5),
+    input_tokens = spent and result.input_tokens or 0,
+    output_tokens = spent and result.output_tokens or 0,
+    total_tokens = spent and (result.input_tokens + result.output_tokens) or 0,
+    latency_ms = source and 0 or result and result.latency_ms or math.floor((host.clock() - t0) * 1000 + 0.5),
     success = result ~= nil,
     error_message = err and err.message or nil,
-    finish_reason = result and result.finish_reason or (err and err.kind) or nil,
+    finish_reason = source or result and result.finish_reason or (err and err.kind) or nil,
   })
 end
 
--- call(tier, req, {db =, retry = policy, setting =}) -> result | nil, err
+-- A shallow copy of t with the fields of changes set.
+local function with(t, changes)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  for k, v in pairs(changes) do out[k] = v end
+  return out
+end
+
+-- What a cassette or the cache keeps of a result: all but the parsed JSON
+-- (parsed again when replayed, so an invalid answer fails the same way), the
+-- latency and the marks of a replay.
+local NOT_STORED = { json = true, latency_ms = true, cached = true, replayed = true }
+
+local function stored(result)
+  local out = {}
+  for k, v in pairs(result) do if not NOT_STORED[k] then out[k] = v end end
+  return out
+end
+
+-- A stored answer handed back as the provider's would be, with no wait: its
+-- pieces to on_text in order, JSON parsed, marked result[source] = true.
+local function replay(req, entry, source)
+  if req.stream and req.on_text then
+    for _, piece in ipairs(entry.chunks or { entry.response.text }) do req.on_text(piece) end
+  end
+  local r = entry.response
+  local result, err = P.finish { provider = r.provider, text = r.text, finish_reason = r.finish_reason,
+    input_tokens = r.input_tokens, output_tokens = r.output_tokens, model = r.model, t0 = host.clock(), json = req.json }
+  local out = result or err.result
+  if out then
+    for k, v in pairs(r) do if out[k] == nil then out[k] = v end end
+    out.latency_ms, out[source] = 0, true
+  end
+  return result, err
+end
+
+-- The provider's answer: a place from the limiter, retries by policy, every
+-- attempt logged. -> result | nil, err; and the pieces the answering attempt
+-- streamed (for a cassette), when req.stream.
+local function fetch(target, req, opts)
+  local provider = provider_of(target)
+  local limiter = require("candor.llm.limit").for_provider(target.provider, target.limits)
+  local chunks
+  local result, err = retry.call(function()
+    local t0 = host.clock()
+    local sent = req
+    if req.stream then
+      local pieces = {}
+      chunks = pieces                 -- a retried stream starts over
+      sent = with(req, { on_text = function(piece)
+        pieces[#pieces + 1] = piece
+        if req.on_text then req.on_text(piece) end
+      end })
+    end
+    local result, err = limiter:run(provider.call, target, sent)
+    log_attempt(opts.db, target, req, result, err, t0)
+    return result, err
+  end, opts.retry or (target.attempts and { attempts = target.attempts }))
+  return result, err, chunks
+end
+
+-- A stored answer for this request: the cassette's, else the cache's ->
+-- entry, source ("replayed" | "cached") | nil | nil, nil, err (a replay miss).
+local function lookup(tape, store, key, req)
+  if tape then
+    local entry, err = tape:lookup(key, purpose_of(req))
+    if entry or err then return entry, "replayed", err end
+  end
+  local entry = store and store:get(key)
+  if entry then return entry, "cached" end
+end
+
+-- One request's final outcome: replayed from the cassette or the cache when
+-- they hold it (no limiter, no retry, no wait), else fetched from the provider.
+-- A fetched answer goes into the cassette and (when it succeeded) the cache; a
+-- cache hit goes into the cassette too, so a recording holds the whole run.
+local function answer(target, req, opts)
+  local tape, store = cassette.current(), cache.for_call(opts)
+  if not tape and not store then return fetch(target, req, opts) end
+  local key, normal = request_key.of(target, req)
+  local t0 = host.clock()
+  local entry, source, miss = lookup(tape, store, key, req)
+  if miss then
+    log_attempt(opts.db, target, req, nil, miss, t0)
+    return nil, miss
+  end
+  local result, err, chunks
+  if entry then
+    result, err = replay(req, entry, source)
+    log_attempt(opts.db, target, req, result, err, nil, source)
+    chunks = entry.chunks
+  else
+    result, err, chunks = fetch(target, req, opts)
+    if result and store then store:put(key, stored(result), chunks) end
+  end
+  -- an answer that is not the JSON asked for is still an answer: recorded, so
+  -- a replay repairs it the same way
+  local answered = result or (err.kind == "json" and err.result)
+  if tape and answered and source ~= "replayed" then
+    tape:record { key = key, purpose = purpose_of(req), provider = target.provider, model = normal.model,
+                  request = normal, response = stored(answered), chunks = chunks }
+  end
+  return result, err
+end
+
+-- call(tier, req, {db =, retry = policy, setting =, cache =}) -> result | nil, err
 -- req as a provider takes it (system, prompt, json, schema, stream, on_text...),
 -- plus purpose (what the call is for, logged).
+-- opts.cache: true (or a file) to use the response cache, false to skip it
+-- whatever CANDOR_LLM_CACHE says.
 function M.call(tier, req, opts)
   return M.call_target(profiles.resolve(tier, opts or {}), req, opts)
 end
@@ -62,15 +181,7 @@ end
 -- call_target(target, req, opts): the same for a target already resolved
 -- (profiles.resolve or profiles.resolve_model).
 function M.call_target(target, req, opts)
-  opts = opts or {}
-  local provider = provider_of(target)
-  local limiter = require("candor.llm.limit").for_provider(target.provider, target.limits)
-  return retry.call(function()
-    local t0 = host.clock()
-    local result, err = limiter:run(provider.call, target, req)
-    log_attempt(opts.db, target, req, result, err, t0)
-    return result, err
-  end, opts.retry or (target.attempts and { attempts = target.attempts }))
+  return answer(target, req, opts or {})
 end
 
 -- ask(tier, req, opts) -> result; raises the final error's message.
