@@ -2,7 +2,7 @@
 -- model; the call is retried by policy; every attempt is logged to llm_calls with
 -- the session and job of the task that made it (from its context, never passed
 -- by hand). A cassette (CANDOR_CASSETTE) or the response cache may answer
--- instead of the provider.
+-- instead of the provider; a JSON answer that does not parse gets one repair.
 local async = require "candor.async"
 local host = require "core.host"
 local json = require "candor.json"
@@ -169,9 +169,41 @@ local function answer(target, req, opts)
   return result, err
 end
 
+-- The parser's complaint about text, as the JSON decoder words it (without
+-- the file and line of the Lua code that called it).
+local function parse_error(text)
+  local ok, e = pcall(json.decode, text or "")
+  return ok and "no error" or (tostring(e):gsub("^[^\n]-:%d+: ", ""))
+end
+
+-- One bounded repair of an answer that is not the JSON asked for: the same
+-- conversation, the invalid answer as the assistant's turn, and the words of
+-- prompts/llm/json_repair.md (a user's copy wins) quoting the parser. Goes
+-- through the same path as any call (cassette, cache, limiter, retry, log).
+local function repair_json(target, req, opts, first)
+  local why = parse_error(first.raw)
+  local messages = {}
+  for _, m in ipairs(req.messages or { { role = "user", content = req.prompt or "" } }) do messages[#messages + 1] = m end
+  messages[#messages + 1] = { role = "assistant", content = first.raw }
+  messages[#messages + 1] = { role = "user",
+    content = require("candor.prompt").render("llm/json_repair", { error = why }).text:match("^%s*(.-)%s*$") }
+  local again = with(req, { messages = messages, purpose = purpose_of(req) .. ":json-repair", repair = false })
+  again.prompt = nil
+  local result, err = answer(target, again, opts)
+  if result then return result end
+  local final = with(err, { kind = "json", first_raw = first.raw })
+  if err.kind == "json" then
+    final.message = "the answer is not valid JSON, even after one repair attempt: " .. parse_error(err.raw)
+  else   -- the last text the model wrote is still the first one
+    final.message = string.format("the answer is not valid JSON (%s), and the repair call failed: %s", why, err.message)
+    final.raw, final.repair_error, final.retryable = first.raw, err, false
+  end
+  return nil, final
+end
+
 -- call(tier, req, {db =, retry = policy, setting =, cache =}) -> result | nil, err
 -- req as a provider takes it (system, prompt, json, schema, stream, on_text...),
--- plus purpose (what the call is for, logged).
+-- plus purpose (what the call is for, logged) and repair = false (no JSON repair).
 -- opts.cache: true (or a file) to use the response cache, false to skip it
 -- whatever CANDOR_LLM_CACHE says.
 function M.call(tier, req, opts)
@@ -180,8 +212,16 @@ end
 
 -- call_target(target, req, opts): the same for a target already resolved
 -- (profiles.resolve or profiles.resolve_model).
+-- A JSON answer that does not parse gets one repair call (purpose
+-- "<purpose>:json-repair"); a second failure is kind "json" keeping raw (the
+-- last text) and first_raw.
 function M.call_target(target, req, opts)
-  return answer(target, req, opts or {})
+  opts = opts or {}
+  local result, err = answer(target, req, opts)
+  if not result and err.kind == "json" and req.json and req.repair ~= false then
+    return repair_json(target, req, opts, err)
+  end
+  return result, err
 end
 
 -- ask(tier, req, opts) -> result; raises the final error's message.
