@@ -30,10 +30,13 @@ local cjson = require "cjson"
 
 local M = {}
 
-local function pick(script, prompt)
+-- The first entry whose match (a Lua pattern or function on the prompt) and
+-- purpose (a Lua pattern on the X-Candor-Purpose header) both fit.
+local function pick(script, prompt, purpose)
   for _, entry in ipairs(script) do
     local hit = entry.match == nil or (type(entry.match) == "function" and entry.match(prompt))
       or (type(entry.match) == "string" and prompt:find(entry.match) ~= nil)
+    if hit and entry.purpose then hit = (purpose or ""):find(entry.purpose) ~= nil end
     if hit and (entry.times == nil or entry.times > 0) then
       if entry.times then entry.times = entry.times - 1 end
       return entry
@@ -79,7 +82,8 @@ local function chat_request(req, calls, format, extra, prompt_of)
   local ok, body = pcall(cjson.decode, req.body)
   if not ok or type(body) ~= "table" then return nil end
   local last = (prompt_of or last_user_message)(body)
-  local call = { format = format, model = body.model, body = body, stream = body.stream == true }
+  local call = { format = format, model = body.model, body = body, stream = body.stream == true,
+                 purpose = req.headers["x-candor-purpose"] }
   for k, v in pairs(extra) do call[k] = v end
   calls[#calls + 1] = call
   return body, last
@@ -90,7 +94,7 @@ local FINISH = { blocked = "content_filter", truncated = "length" }
 local function openai(req, res, script, calls)
   local body, last = chat_request(req, calls, "openai", { auth = req.headers["authorization"] })
   if not body then return res:send(400, {}, '{"error":{"message":"bad json"}}') end
-  local entry = pick(script, last)
+  local entry = pick(script, last, req.headers["x-candor-purpose"])
   local function answer()
     if http_fault(entry, res, function(f) return '{"error":{"message":"fake ' .. f .. '"}}' end) then return end
     local f = entry.fault
@@ -136,7 +140,7 @@ local function anthropic(req, res, script, calls)
   if not body then
     return res:send(400, {}, '{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}')
   end
-  local entry = pick(script, last)
+  local entry = pick(script, last, req.headers["x-candor-purpose"])
   local function answer()
     if http_fault(entry, res, function(f)
       return cjson.encode { type = "error", error = { type = f == "429" and "rate_limit_error" or "overloaded_error", message = "fake " .. f } }
@@ -245,7 +249,7 @@ local function gemini(req, res, script, calls, model, method)
   local body, last = chat_request(req, calls, "gemini",
     { model = model, stream = stream, api_key = req.headers["x-goog-api-key"], query = req.query }, gemini_prompt)
   if not body then return res:send(400, {}, gemini_error("400")) end
-  local entry = pick(script, last)
+  local entry = pick(script, last, req.headers["x-candor-purpose"])
   local function answer()
     if http_fault(entry, res, gemini_error) then return end
     if entry.fault == "drop" and not stream then return res:drop() end
@@ -294,7 +298,7 @@ local function research_start(req, res, script, calls, state)
   if not body then return res:send(400, {}, gemini_error("400")) end
   calls[#calls].model = body.agent
   local input = type(body.input) == "string" and body.input or cjson.encode(body.input or "")
-  local entry = pick(script, input)
+  local entry = pick(script, input, req.headers["x-candor-purpose"])
   if http_fault(entry, res, gemini_error) then return end
   state.n = state.n + 1
   local it = { id = "fake-interaction-" .. state.n, agent = body.agent, entry = entry, input = input, polls = 0,

@@ -32,7 +32,7 @@ end
 function M.call(cfg, req)
   local headers = { ["Content-Type"] = "application/json", ["anthropic-version"] = M.version }
   if cfg.api_key and cfg.api_key ~= "" then headers["x-api-key"] = cfg.api_key end
-  local opts = { method = "POST", url = (cfg.base_url or "https://api.anthropic.com"):gsub("/+$", "") .. "/v1/messages",
+  local opts = { method = "POST", purpose = req.purpose, url = (cfg.base_url or "https://api.anthropic.com"):gsub("/+$", "") .. "/v1/messages",
                  headers = headers, body = json.encode(request_body(cfg, req)),
                  timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()

@@ -28,10 +28,11 @@ local function interactions(cfg)
 end
 
 -- One exchange with the Interactions API -> the interaction | nil, err.
-local function exchange(cfg, method, url, body, timeout_ms)
+local function exchange(cfg, method, url, body, timeout_ms, purpose)
   local headers = { ["Content-Type"] = "application/json" }
   if cfg.api_key and cfg.api_key ~= "" then headers["x-goog-api-key"] = cfg.api_key end
-  local resp, e = P.post { method = method, url = url, headers = headers, body = body, timeout_ms = timeout_ms }
+  local resp, e = P.post { method = method, url = url, headers = headers, body = body, timeout_ms = timeout_ms,
+                           purpose = purpose }
   if not resp then return nil, e end
   local ok, obj = pcall(json.decode, resp)
   if not ok or type(obj) ~= "table" or type(obj.status) ~= "string" then

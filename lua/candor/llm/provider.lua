@@ -39,6 +39,11 @@ end
 -- JSON fails the call as malformed. Returns "" for a stream that went well.
 function M.post(opts, on_event)
   local raw, bad_event = {}, nil
+  -- What the call is for, so gateways, proxies and the test server can tell calls apart.
+  if opts.purpose then
+    opts.headers = opts.headers or {}
+    opts.headers["X-Candor-Purpose"] = opts.purpose:gsub("[%c]", " ")
+  end
   if on_event then
     local parser = require("candor.llm.sse").parser(function(ev)
       if ev.data == "[DONE]" or bad_event then return end
