@@ -162,11 +162,14 @@ function M.context(wf, opts)
   ctx.progress = function(pct, step)
     if opts.on_progress then opts.on_progress(pct, step) end
   end
+  if opts.extend then opts.extend(ctx) end   -- e.g. the pipeline steps of a generation job
   return ctx
 end
 
--- run(wf, params, {db, instructions, memory_mb, timeout_s, on_log, on_progress})
--- -> task (finished). A failure is in task.error with the file and line;
+-- run(wf, params, {db, instructions, memory_mb, timeout_s, on_log, on_progress,
+--   extend = fn(ctx), task_ctx = {job_id =, session_id =, profile = ...}})
+-- -> task (finished). task_ctx becomes the task's context (inherited by its
+-- children: LLM calls log its job and session and use its profile). A failure is in task.error with the file and line;
 -- limits name the workflow.
 function M.run(wf, params, opts)
   opts = opts or {}
@@ -181,7 +184,9 @@ function M.run(wf, params, opts)
   local used, _, old_cap = host.memory()
   host.set_memory_limit(used + math.floor(memory_mb * 1048576))
   local ctx = M.context(wf, opts)
-  local task = async.spawn(wf.run, { name = label, limit = limit, ctx = { workflow = wf.name } }, ctx, params)
+  local task_ctx = { workflow = wf.name }
+  for k, v in pairs(opts.task_ctx or {}) do task_ctx[k] = v end
+  local task = async.spawn(wf.run, { name = label, limit = limit, ctx = task_ctx }, ctx, params)
   -- The hook checks the deadline while Lua runs; this timer covers a task that waits.
   local timeout_s = opts.timeout_s or limits.timeout_s or M.defaults.timeout_s
   local timer = require("luv").new_timer()

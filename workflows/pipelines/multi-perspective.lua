@@ -1,0 +1,34 @@
+-- Multi-perspective: three drafts from different angles (prompts/pipeline/angles.md:
+-- practitioner, economic buyer, skeptic by default) written at once, then one
+-- synthesis that keeps the strongest material of each, refined to the gates.
+return {
+  description = "Three drafts from different angles at once, one synthesis; refine to the gates.",
+  params = {
+    pain = "the pain point (row)", assets = "asset types", voices = "voice profiles (rows)",
+    focus = { "focus instructions", default = "" }, force = { "unused here", default = false },
+    text = { "unused here", default = "" },
+  },
+  tiers = { "pro", "flash", "research", "judge" },
+
+  run = function(ctx, p)
+    local research = {
+      insights = function() return ctx.step.insights() end,
+      evidence = function() return ctx.step.community_evidence() end,
+      competitor = function() return ctx.step.competitive() end,
+    }
+    for _, voice in ipairs(p.voices) do
+      research["banned " .. voice.slug] = function() return ctx.step.banned_words(voice) end
+    end
+    ctx.parallel(research)
+    ctx.research_done()
+    local angles = ctx.step.angles()
+
+    return ctx.each(p.assets, function(asset)
+      local variants = ctx.each(p.voices, function(voice)
+        local drafts = ctx.each(angles, function(angle) return ctx.step.perspective(asset, voice, angle) end)
+        return ctx.step.refine_until_gates(ctx.step.synthesis(drafts))
+      end)
+      return ctx.step.store(asset, variants)
+    end)
+  end,
+}

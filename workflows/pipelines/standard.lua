@@ -1,0 +1,34 @@
+-- The standard pipeline: research once for the whole job (product insights,
+-- banned phrases per voice, community evidence, competitive positioning, all at
+-- once), then every asset type in every voice at once: draft, score, refine to
+-- the voice's gates, and store each asset with its variants and traceability.
+return {
+  description = "Research in parallel, draft every asset in every voice, judge, refine to the gates, store.",
+  params = {
+    pain = "the pain point (row)", assets = "asset types", voices = "voice profiles (rows)",
+    focus = { "focus instructions", default = "" }, force = { "unused here", default = false },
+    text = { "unused here", default = "" },
+  },
+  tiers = { "pro", "flash", "research", "judge" },
+
+  run = function(ctx, p)
+    local research = {
+      insights = function() return ctx.step.insights() end,
+      evidence = function() return ctx.step.community_evidence() end,
+      competitor = function() return ctx.step.competitive() end,
+    }
+    for _, voice in ipairs(p.voices) do
+      research["banned " .. voice.slug] = function() return ctx.step.banned_words(voice) end
+    end
+    ctx.parallel(research)
+    ctx.research_done()
+
+    return ctx.each(p.assets, function(asset)
+      local variants = ctx.each(p.voices, function(voice)
+        local draft = ctx.step.draft(asset, voice)
+        return ctx.step.refine_until_gates(draft)
+      end)
+      return ctx.step.store(asset, variants)
+    end)
+  end,
+}

@@ -1,0 +1,30 @@
+-- Straight-through: no generation. The supplied text is scored in every voice
+-- given (the deterministic scorers always; the LLM judges when their key is
+-- set, and marked as not judged otherwise), gated and stored with its
+-- traceability, exactly like a generated asset.
+return {
+  description = "Score and store supplied text (--text FILE|-) with full gates and traceability; no generation.",
+  params = {
+    pain = "the pain point (row)", assets = "one asset type", voices = "voice profiles (rows)",
+    focus = { "unused here", default = "" }, force = { "unused here", default = false },
+    text = "the text to score and store",
+  },
+  tiers = {},
+  optional_tiers = { "judge" },
+  needs_text = true,
+  single_asset = true,
+
+  run = function(ctx, p)
+    ctx.research_done()
+    local asset = p.assets[1]
+    local title = p.text:match("^%s*#%s+([^\n]+)") or (asset:gsub("_", " ") .. ": " .. p.pain.title)
+    local variants = ctx.each(p.voices, function(voice)
+      local d = { asset = asset, voice = voice, title = title, content = p.text:match("^%s*(.-)%s*$"),
+                  origin = "supplied", prompt = {} }
+      d.scores = ctx.step.score(d)
+      d.iterations, d.stopped = { { n = 0, scores = d.scores.scores, pass = d.scores.pass } }, "supplied"
+      return d
+    end)
+    return { ctx.step.store(asset, variants) }
+  end,
+}
