@@ -6,7 +6,7 @@ local host = require "core.host"
 
 local M = {}
 
-M.commands = { "init", "score", "run", "workflows", "llm", "sql", "repl", "lua", "version", "help" }
+M.commands = { "init", "score", "run", "workflows", "jobs", "assets", "llm", "sql", "repl", "lua", "version", "help" }
 
 local function load_command(name)
   for _, c in ipairs(M.commands) do
@@ -33,7 +33,16 @@ local function new_app(global)
   app.tty = host.isatty(1)
   function app.db_path() return require("candor.paths").db_path(app.db_flag) end
   function app.db()
-    if not app._db then app._db, app.db_info = require("candor.db").open(app.db_path()) end
+    if not app._db then
+      app._db, app.db_info = require("candor.db").open(app.db_path())
+      -- Jobs left running by a process that stopped can never finish: say so once.
+      local ok, n = pcall(require("candor.jobs").recover, app._db)
+      if ok and n > 0 then
+        io.stderr:write(string.format("candor: marked %d job(s) left running by a stopped process as failed\n", n))
+      elseif not ok and app.verbose then
+        io.stderr:write("candor: could not check for stopped jobs: ", tostring(n), "\n")
+      end
+    end
     return app._db
   end
   function app.out(...) io.stdout:write(...) end

@@ -1,0 +1,365 @@
+-- candor assets list|show ID|export
+local args = require "candor.cli.args"
+
+local M = {
+  name = "assets",
+  summary = "List generated assets, show one with its variants, scores and evidence, or export them.",
+  usage = "candor assets list [--job ID] [--type T] [--status S] [--limit N] [--json]\n"
+    .. "       candor assets show ID [--json]\n"
+    .. "       candor assets export ID | --job ID [--format md|json] [--output FILE]",
+  description = "Scores: slop and vendor-speak 0-10, lower is better; specificity, authenticity and\n"
+    .. "persona fit 0-10, higher is better. 'export' writes Markdown (default) or one JSON\n"
+    .. "document with each asset's content, scores, variants and traceability.",
+  options = {
+    { "job", "j", arg = "ID", help = "list, export: the assets of this generation job" },
+    { "type", "t", arg = "T", help = "list: only this asset type (battlecard, talk_track, ...)" },
+    { "status", "s", arg = "S", help = "list: only assets with this status (draft, review, approved)" },
+    { "limit", "n", arg = "N", help = "list: how many assets, newest first (default 50)" },
+    { "json", help = "list, show: print JSON" },
+    { "format", "f", arg = "md|json", help = "export: Markdown (default) or JSON" },
+    { "output", "o", arg = "FILE", help = "export: write to FILE instead of standard output" },
+  },
+  max_args = 2,
+  examples = { "candor assets list --job Yx3k... --type battlecard", "candor assets show Q9f2...",
+               "candor assets export --job Yx3k... --format md --output battlecards.md" },
+}
+
+local ALLOWED = {
+  list = { job = true, type = true, status = true, limit = true, json = true },
+  show = { json = true },
+  export = { job = true, format = true, output = true },
+}
+
+local function repo(name) return require("candor.repo." .. name) end
+local function json() return require "candor.json" end
+
+local function check_options(sub, opts)
+  for _, o in ipairs(M.options) do
+    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
+      error(args.usage_error(string.format("assets %s: option --%s is not for this subcommand", sub, o[1])), 0)
+    end
+  end
+end
+
+local function num(v)
+  if type(v) ~= "number" then return "-" end
+  return string.format("%.1f", v)
+end
+
+-- One line of at most max characters (UTF-8 aware, so "×" is not cut in half).
+local function one_line(s, max)
+  s = tostring(s or ""):gsub("%s+", " ")
+  local n = utf8.len(s)
+  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…"
+  elseif max and not n and #s > max then s = s:sub(1, max - 1) .. "…" end
+  return s
+end
+
+-- s cut and padded to width characters, for columns.
+local function fit(s, width)
+  s = one_line(s, width)
+  return s .. string.rep(" ", width - (utf8.len(s) or #s))
+end
+
+local function arr(t) return json().array(type(t) == "table" and t or {}) end
+
+-- A quote as the pipelines store it: a string, or a table with the text and
+-- perhaps who said it and where.
+local function quote_parts(q)
+  if type(q) ~= "table" then return tostring(q), nil end
+  local text = q.text or q.quote or q.content or q.body
+  local who = q.author or q.source or q.url
+  if not text then text = json().encode(q) end
+  return tostring(text), who and tostring(who) or nil
+end
+
+-- Everything known about one asset: the row, variants with their voice, critic
+-- scores with the critic's name, and traceability with what each row points at.
+local function bundle(db, asset, cache)
+  cache = cache or {}
+  local function cached(table_name, id)
+    if not id then return nil end
+    local key = table_name .. "\0" .. id
+    if cache[key] == nil then cache[key] = repo(table_name):get(db, id) or false end
+    return cache[key] or nil
+  end
+  local b = { asset = asset, variants = arr(), persona_scores = arr(), traceability = arr() }
+  for _, v in ipairs(repo("asset_variants"):list(db, { asset_id = asset.id }, { order = "variant_number, rowid" })) do
+    local voice = cached("voice_profiles", v.voice_profile_id)
+    v.voice_slug = voice and voice.slug or nil
+    v.voice_name = voice and voice.name or nil
+    b.variants[#b.variants + 1] = v
+  end
+  for _, s in ipairs(repo("persona_scores"):list(db, { asset_id = asset.id })) do
+    local critic = cached("persona_critics", s.persona_id)
+    s.critic = critic and critic.name or nil
+    if type(s.strengths) == "table" then arr(s.strengths) end
+    if type(s.weaknesses) == "table" then arr(s.weaknesses) end
+    b.persona_scores[#b.persona_scores + 1] = s
+  end
+  for _, t in ipairs(repo("asset_traceability"):list(db, { asset_id = asset.id })) do
+    local pain = cached("discovered_pain_points", t.pain_point_id)
+    local doc = cached("product_documents", t.product_doc_id)
+    local research = cached("competitive_research", t.research_id)
+    t.pain_point = pain and { id = pain.id, title = pain.title, source_url = pain.source_url,
+      source_type = pain.source_type } or nil
+    t.product_document = doc and { id = doc.id, name = doc.name, document_type = doc.document_type } or nil
+    t.research = research and { id = research.id, status = research.status,
+      structured_analysis = research.structured_analysis, grounding_sources = research.grounding_sources } or nil
+    if type(t.practitioner_quotes) == "table" then arr(t.practitioner_quotes) end
+    b.traceability[#b.traceability + 1] = t
+  end
+  return b
+end
+
+local function load_asset(db, id)
+  local row = repo("messaging_assets"):get(db, id)
+  if not row then error("no asset '" .. id .. "'", 0) end
+  return row
+end
+
+-- list -----------------------------------------------------------------
+
+local function list(app, opts)
+  local limit = math.tointeger(tonumber(opts.limit or 50))
+  if not limit or limit < 1 then error(args.usage_error("assets list: --limit must be a whole number >= 1"), 0) end
+  local rows = repo("messaging_assets"):list(app.db(), { job_id = opts.job, asset_type = opts.type, status = opts.status },
+    { order = "created_at DESC, rowid DESC", limit = limit })
+  if opts.json then
+    local out = arr()
+    for i, r in ipairs(rows) do
+      r.content = nil   -- 'show' and 'export' give the content
+      out[i] = r
+    end
+    app.out(json().encode(out), "\n")
+    return 0
+  end
+  if #rows == 0 then app.out("no assets", opts.job and (" for job " .. opts.job) or "", "\n") return 0 end
+  app.out(string.format("%-21s  %-16s %-36s %5s %5s %5s %5s  %-12s %s\n", "id", "type", "title", "slop", "vend",
+    "spec", "pers", "evidence", "status"))
+  for _, r in ipairs(rows) do
+    app.out(string.format("%-21s  %s %s %5s %5s %5s %5s  %-12s %s\n", r.id, fit(r.asset_type, 16),
+      fit(r.title, 36), num(r.slop_score), num(r.vendor_speak_score), num(r.specificity_score),
+      num(r.persona_avg_score), r.evidence_level or "-", r.status))
+  end
+  return 0
+end
+
+-- show -----------------------------------------------------------------
+
+local function show_metadata(app, md)
+  if md == nil then return end
+  app.out("\nmetadata:\n")
+  if type(md) ~= "table" then app.out("  ", tostring(md), "\n") return end
+  local keys = {}
+  for k in pairs(md) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    local v = md[k]
+    app.out(string.format("  %s: %s\n", tostring(k), type(v) == "table" and json().encode(v) or tostring(v)))
+  end
+end
+
+local function show(app, opts, id)
+  local db = app.db()
+  local b = bundle(db, load_asset(db, id))
+  if opts.json then app.out(json().encode(b), "\n") return 0 end
+  local a = b.asset
+  app.out(string.format("asset %s  %s\n%s\n", a.id, a.asset_type, a.title))
+  local function field(name, value)
+    if value ~= nil and value ~= "" then app.out(string.format("  %-12s %s\n", name, value)) end
+  end
+  field("status", a.status .. (a.approved_by and (" by " .. a.approved_by) or ""))
+  field("job", a.job_id)
+  field("pain point", a.pain_point_id)
+  field("evidence", a.evidence_level)
+  field("scores", string.format("slop %s, vendor-speak %s, specificity %s, persona avg %s", num(a.slop_score),
+    num(a.vendor_speak_score), num(a.specificity_score), num(a.persona_avg_score)))
+  field("created", a.created_at)
+  field("review", a.review_notes)
+  show_metadata(app, a.metadata)
+  app.out("\ncontent:\n", a.content, a.content:sub(-1) == "\n" and "" or "\n")
+  if #b.variants > 0 then
+    app.out(string.format("\nvariants (%d):\n", #b.variants))
+    for _, v in ipairs(b.variants) do
+      local flags = {}
+      if v.passes_gates then flags[#flags + 1] = "passes gates" else flags[#flags + 1] = "fails gates" end
+      if v.is_selected then flags[#flags + 1] = "selected" end
+      app.out(string.format("  #%d %-24s slop %s, vendor %s, authenticity %s, specificity %s, persona %s  [%s]\n",
+        v.variant_number, v.voice_slug or v.voice_profile_id, num(v.slop_score), num(v.vendor_speak_score),
+        num(v.authenticity_score), num(v.specificity_score), num(v.persona_avg_score), table.concat(flags, ", ")))
+      app.out("     ", one_line(v.content, 110), "\n")
+    end
+  end
+  if #b.persona_scores > 0 then
+    app.out("\npersona scores:\n")
+    for _, s in ipairs(b.persona_scores) do
+      app.out(string.format("  %s %s  %s\n", fit(s.critic or s.persona_id, 28), num(s.score),
+        one_line(s.feedback, 90)))
+    end
+  end
+  if #b.traceability > 0 then
+    app.out("\ntraceability:\n")
+    for _, t in ipairs(b.traceability) do
+      if t.pain_point then
+        app.out(string.format("  pain point   %s  %s\n", one_line(t.pain_point.title, 60), t.pain_point.source_url or ""))
+      end
+      if t.product_document then app.out("  document     ", t.product_document.name, "\n") end
+      if t.research then app.out(string.format("  research     %s (%s)\n", t.research.id, tostring(t.research.status))) end
+      for _, q in ipairs(type(t.practitioner_quotes) == "table" and t.practitioner_quotes or {}) do
+        local text, who = quote_parts(q)
+        app.out("  quote        \"", one_line(text, 100), "\"", who and (" - " .. who) or "", "\n")
+      end
+    end
+  end
+  return 0
+end
+
+-- export ---------------------------------------------------------------
+
+local function md_cell(v) return (tostring(v):gsub("|", "\\|"):gsub("\n", " ")) end
+
+local function research_line(r)
+  local sa = type(r.structured_analysis) == "table" and r.structured_analysis or {}
+  local text = sa.summary or sa.overview
+  local n = type(r.grounding_sources) == "table" and #r.grounding_sources or 0
+  return string.format("%s (%s%s)%s", r.id, tostring(r.status), n > 0 and (string.format(", %d source(s)", n)) or "",
+    type(text) == "string" and (": " .. one_line(text, 300)) or "")
+end
+
+local function md_asset(b, level)
+  local h = string.rep("#", level)
+  local a = b.asset
+  local out = {}
+  local function add(...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end
+  add(h .. " " .. one_line(a.title), "")
+  add(string.format("- Type: %s", a.asset_type), string.format("- Status: %s", a.status),
+    string.format("- Evidence: %s", a.evidence_level or "-"), string.format("- Asset: `%s`", a.id))
+  if a.job_id then add(string.format("- Job: `%s`", a.job_id)) end
+  add("", a.content:gsub("%s+$", ""), "")
+  add(h .. "# Scores", "", "| dimension | score |", "| --- | --- |",
+    "| slop (lower is better) | " .. num(a.slop_score) .. " |",
+    "| vendor-speak (lower is better) | " .. num(a.vendor_speak_score) .. " |",
+    "| specificity | " .. num(a.specificity_score) .. " |",
+    "| persona average | " .. num(a.persona_avg_score) .. " |")
+  for _, s in ipairs(b.persona_scores) do
+    add("| critic: " .. md_cell(s.critic or s.persona_id) .. " | " .. num(s.score) .. " |")
+  end
+  add("")
+  if #b.variants > 0 then
+    add(h .. "# Variants", "")
+    for _, v in ipairs(b.variants) do
+      local flags = { v.passes_gates and "passes gates" or "fails gates" }
+      if v.is_selected then flags[#flags + 1] = "selected" end
+      add(string.format("%s## Variant %d: %s (%s)", h, v.variant_number, v.voice_slug or v.voice_profile_id,
+        table.concat(flags, ", ")), "")
+      add("| slop | vendor-speak | authenticity | specificity | persona |", "| --- | --- | --- | --- | --- |",
+        string.format("| %s | %s | %s | %s | %s |", num(v.slop_score), num(v.vendor_speak_score),
+          num(v.authenticity_score), num(v.specificity_score), num(v.persona_avg_score)), "")
+      add((v.content:gsub("%s+$", "")), "")
+    end
+  end
+  -- traceability: each source once, in the order first met
+  local pains, quotes, docs, research, seen = {}, {}, {}, {}, {}
+  local function once(kind, id, list, value)
+    if seen[kind .. id] then return end
+    seen[kind .. id] = true
+    list[#list + 1] = value
+  end
+  for _, t in ipairs(b.traceability) do
+    if t.pain_point then once("p", t.pain_point.id, pains, t.pain_point) end
+    if t.product_document then once("d", t.product_document.id, docs, t.product_document) end
+    if t.research then once("r", t.research.id, research, t.research) end
+    for _, q in ipairs(type(t.practitioner_quotes) == "table" and t.practitioner_quotes or {}) do
+      local text, who = quote_parts(q)
+      once("q", text, quotes, { text = text, who = who })
+    end
+  end
+  add(h .. "# Traceability", "")
+  if #pains + #quotes + #docs + #research == 0 then add("No evidence recorded.", "") end
+  if #pains > 0 then
+    add("Pain points:", "")
+    for _, p in ipairs(pains) do
+      add(p.source_url and p.source_url ~= "" and string.format("- [%s](%s)", one_line(p.title), p.source_url)
+        or ("- " .. one_line(p.title)))
+    end
+    add("")
+  end
+  if #quotes > 0 then
+    add("Practitioner quotes:", "")
+    for _, q in ipairs(quotes) do
+      add("> " .. q.text:gsub("\n", "\n> ") .. (q.who and (" (" .. q.who .. ")") or ""), "")
+    end
+  end
+  if #docs > 0 then
+    add("Product documents:", "")
+    for _, d in ipairs(docs) do add("- " .. one_line(d.name)) end
+    add("")
+  end
+  if #research > 0 then
+    add("Research:", "")
+    for _, r in ipairs(research) do add("- " .. research_line(r)) end
+    add("")
+  end
+  return table.concat(out, "\n")
+end
+
+local function export(app, opts, id)
+  local db = app.db()
+  if id and opts.job then error(args.usage_error("assets export: give an asset ID or --job ID, not both"), 0) end
+  if not id and not opts.job then error(args.usage_error("assets export: missing an asset ID (or --job ID)"), 0) end
+  local format = opts.format or "md"
+  if format ~= "md" and format ~= "json" then error(args.usage_error("assets export: --format must be md or json"), 0) end
+  local assets
+  if id then
+    assets = { load_asset(db, id) }
+  else
+    if not repo("generation_jobs"):get(db, opts.job) then error("no job '" .. opts.job .. "'", 0) end
+    assets = repo("messaging_assets"):list(db, { job_id = opts.job })
+  end
+  local cache, bundles = {}, arr()
+  for i, a in ipairs(assets) do bundles[i] = bundle(db, a, cache) end
+  local text
+  if format == "json" then
+    text = json().encode({ exported_at = require("core.host").now(), job_id = opts.job, assets = bundles }) .. "\n"
+  elseif id then
+    text = md_asset(bundles[1], 1)
+  else
+    local parts = { "# Assets of job " .. opts.job, "" }
+    if #bundles == 0 then parts[#parts + 1] = "This job stored no assets.\n" end
+    for _, b in ipairs(bundles) do parts[#parts + 1] = md_asset(b, 2) end
+    text = table.concat(parts, "\n")
+  end
+  if opts.output then
+    local f, err = io.open(opts.output, "wb")
+    if not f then error("cannot write " .. opts.output .. ": " .. tostring(err), 0) end
+    f:write(text)
+    f:close()
+    io.stderr:write(string.format("wrote %d asset(s) to %s\n", #bundles, opts.output))
+  else
+    app.out(text)
+  end
+  return 0
+end
+
+function M.run(app, opts, pos)
+  local sub = pos[1]
+  if not sub then error(args.usage_error("assets: missing a subcommand (list, show ID, export)"), 0) end
+  if not ALLOWED[sub] then
+    error(args.usage_error("assets: unknown subcommand '" .. sub .. "' (list, show ID, export)"), 0)
+  end
+  check_options(sub, opts)
+  if sub == "list" then
+    if pos[2] then error(args.usage_error("assets list: unexpected argument '" .. pos[2] .. "'"), 0) end
+    return list(app, opts)
+  end
+  if sub == "show" then
+    if not pos[2] then error(args.usage_error("assets show: missing the asset ID"), 0) end
+    return show(app, opts, pos[2])
+  end
+  return export(app, opts, pos[2])
+end
+
+M.bundle = bundle
+
+return M

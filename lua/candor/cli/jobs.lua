@@ -1,0 +1,309 @@
+-- candor jobs [list|show ID|watch ID]
+local args = require "candor.cli.args"
+
+local M = {
+  name = "jobs",
+  summary = "List generation jobs, show one with its steps log, or watch one as it runs.",
+  usage = "candor jobs [list] [--status S] [--limit N] [--json]\n"
+    .. "       candor jobs show ID [--json]\n"
+    .. "       candor jobs watch ID [--interval MS]",
+  description = "Each pipeline run is a job: pending, running, then completed or failed, with its\n"
+    .. "progress, current step and a log of steps (models, tokens, scores per iteration)\n"
+    .. "written as it goes. 'watch' exits 0 when the job completes and 1 when it fails.",
+  options = {
+    { "status", "s", arg = "S", help = "list: only jobs with this status (pending, running, completed, failed)" },
+    { "limit", "n", arg = "N", help = "list: how many jobs, newest first (default 20)" },
+    { "json", help = "list, show: print JSON" },
+    { "interval", arg = "MS", help = "watch: milliseconds between reads (default 500)" },
+  },
+  max_args = 2,
+  examples = { "candor jobs", "candor jobs --status failed", "candor jobs show Yx3k...", "candor jobs watch Yx3k..." },
+}
+
+local STATUSES = { pending = true, running = true, completed = true, failed = true }
+
+-- Which options each subcommand takes (the common ones aside).
+local ALLOWED = {
+  list = { status = true, limit = true, json = true },
+  show = { json = true },
+  watch = { interval = true },
+}
+
+local function jobs_repo() return require "candor.repo.generation_jobs" end
+
+local function check_options(sub, opts)
+  for _, o in ipairs(M.options) do
+    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
+      error(args.usage_error(string.format("jobs %s: option --%s is not for this subcommand", sub, o[1])), 0)
+    end
+  end
+end
+
+local function whole_opt(sub, opts, key, default)
+  if opts[key] == nil then return default end
+  local n = math.tointeger(tonumber(opts[key]))
+  if not n or n < 1 then error(args.usage_error(string.format("jobs %s: --%s must be a whole number >= 1", sub, key)), 0) end
+  return n
+end
+
+local function context(row) return type(row.product_context) == "table" and row.product_context or {} end
+
+-- The job's running time: started to completed, or to now while it runs.
+local function duration_ms(row)
+  local jobs = require "candor.jobs"
+  local t0 = jobs.iso_seconds(row.started_at)
+  if not t0 then return nil end
+  local t1 = jobs.iso_seconds(row.completed_at) or (row.status == "running" and jobs.iso_seconds(require("core.host").now()))
+  if not t1 then return nil end
+  return math.max(0, math.floor((t1 - t0) * 1000 + 0.5))
+end
+
+local function fmt_duration(ms)
+  if type(ms) ~= "number" then return "-" end
+  if ms < 1000 then return string.format("%dms", ms) end
+  local s = ms / 1000
+  if s < 60 then return string.format("%.1fs", s) end
+  s = math.floor(s + 0.5)
+  if s < 3600 then return string.format("%dm%02ds", s // 60, s % 60) end
+  return string.format("%dh%02dm", s // 3600, s % 3600 // 60)
+end
+
+local function fmt_time(t)
+  if type(t) ~= "string" then return "-" end
+  return (t:sub(1, 19):gsub("T", " "))
+end
+
+-- One line of at most max characters (UTF-8 aware, so "×" is not cut in half).
+local function one_line(s, max)
+  s = tostring(s or ""):gsub("%s+", " ")
+  local n = utf8.len(s)
+  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…"
+  elseif max and not n and #s > max then s = s:sub(1, max - 1) .. "…" end
+  return s
+end
+
+-- s cut and padded to width characters, for columns.
+local function fit(s, width)
+  s = one_line(s, width)
+  return s .. string.rep(" ", width - (utf8.len(s) or #s))
+end
+
+local function load_job(app, id)
+  local row = jobs_repo():get(app.db(), id)
+  if not row then error("no job '" .. id .. "'", 0) end
+  return row
+end
+
+-- Decoded JSON loses the difference between [] and {}: put it back where we know.
+local function as_json(row)
+  local json = require "candor.json"
+  local steps = type(row.pipeline_steps) == "table" and row.pipeline_steps or {}
+  for _, s in ipairs(steps) do
+    if type(s) == "table" then
+      for _, k in ipairs({ "models", "iterations" }) do
+        if type(s[k]) == "table" then json.array(s[k]) end
+      end
+    end
+  end
+  if type(row.pipeline_steps) == "table" or row.pipeline_steps == nil then row.pipeline_steps = json.array(steps) end
+  return row
+end
+
+local function summary(row)
+  return {
+    id = row.id, status = row.status, progress = row.progress, pipeline = context(row).pipeline,
+    current_step = row.current_step, pain_point_id = row.pain_point_id, priority_id = row.priority_id,
+    created_at = row.created_at, started_at = row.started_at, completed_at = row.completed_at,
+    duration_ms = duration_ms(row), error_message = row.error_message,
+  }
+end
+
+local function list(app, opts)
+  local status = opts.status
+  if status and not STATUSES[status] then
+    error(args.usage_error("jobs list: --status must be pending, running, completed or failed"), 0)
+  end
+  local limit = whole_opt("list", opts, "limit", 20)
+  local rows = jobs_repo():list(app.db(), { status = status }, { order = "created_at DESC, rowid DESC", limit = limit })
+  if opts.json then
+    local json = require "candor.json"
+    local out = json.array {}
+    for i, r in ipairs(rows) do out[i] = summary(r) end
+    app.out(json.encode(out), "\n")
+    return 0
+  end
+  if #rows == 0 then
+    app.out(status and ("no " .. status .. " jobs\n") or "no jobs yet (a pipeline run creates one)\n")
+    return 0
+  end
+  app.out(string.format("%-21s  %-9s %4s  %-12s %-19s  %8s  %s\n", "id", "status", "pct", "pipeline", "created",
+    "duration", "step"))
+  for _, r in ipairs(rows) do
+    local step = r.status == "failed" and ("failed: " .. one_line(r.error_message, 60)) or one_line(r.current_step, 60)
+    app.out(string.format("%-21s  %-9s %3d%%  %s %-19s  %8s  %s\n", r.id, r.status, r.progress or 0,
+      fit(context(r).pipeline or "-", 12), fmt_time(r.created_at), fmt_duration(duration_ms(r)), step))
+  end
+  return 0
+end
+
+local function fmt_score(v)
+  if type(v) == "number" then return (string.format("%.1f", v):gsub("%.0$", "")) end
+  if type(v) == "boolean" then return v and "yes" or "no" end
+  return tostring(v)
+end
+
+-- "slop 2.1, vendor_speak 0.5": a scores table in a stable order.
+local function fmt_scores(scores)
+  if type(scores) ~= "table" then return scores ~= nil and tostring(scores) or "" end
+  local items = {}
+  for k, v in pairs(scores) do
+    if type(v) ~= "table" then items[#items + 1] = { tostring(k), v } end
+  end
+  table.sort(items, function(a, b) return a[1] < b[1] end)
+  for i, kv in ipairs(items) do items[i] = kv[1] .. " " .. fmt_score(kv[2]) end
+  return table.concat(items, ", ")
+end
+
+-- {"slop", {dimension = "persona", score = 5}} -> "slop, dimension persona, score 5"
+local function fmt_list(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = type(x) == "table" and fmt_scores(x) or tostring(x) end
+  return table.concat(out, ", ")
+end
+
+local function show_steps(app, steps)
+  if type(steps) ~= "table" or #steps == 0 then
+    app.out("\nsteps: none yet\n")
+    return
+  end
+  app.out("\nsteps:\n")
+  local width = 10
+  for _, s in ipairs(steps) do
+    if type(s) == "table" then width = math.max(width, utf8.len(one_line(s.name, 60)) or 60) end
+  end
+  for _, s in ipairs(steps) do
+    if type(s) == "table" then
+      local models = type(s.models) == "table" and table.concat(s.models, ", ") or (s.model and tostring(s.model) or "")
+      local tokens = ""
+      if s.input_tokens or s.output_tokens then
+        tokens = string.format("%d in / %d out tokens", s.input_tokens or 0, s.output_tokens or 0)
+      end
+      local line = string.format("  %s %-8s %8s  %s%s%s", fit(s.name, width), tostring(s.status or "?"),
+        fmt_duration(s.duration_ms), models, (models ~= "" and tokens ~= "") and "  " or "", tokens)
+      app.out((line:gsub("%s+$", "")), "\n")
+      if s.error then app.out("      error: ", one_line(s.error, 200), "\n") end
+      for _, it in ipairs(type(s.iterations) == "table" and s.iterations or {}) do
+        if type(it) == "table" then
+          local verdict = it.pass == true and "pass" or it.pass == false and "FAIL" or ""
+          local failing = type(it.failing) == "table" and #it.failing > 0
+            and ("  (failing: " .. fmt_list(it.failing) .. ")") or ""
+          app.out(string.format("      iteration %s: %s%s%s%s\n", tostring(it.n or "?"), fmt_scores(it.scores),
+            verdict ~= "" and "  " or "", verdict, failing))
+        end
+      end
+    end
+  end
+end
+
+local function show(app, opts, id)
+  local row = load_job(app, id)
+  if opts.json then
+    app.out(require("candor.json").encode(as_json(row)), "\n")
+    return 0
+  end
+  local pc = context(row)
+  app.out(string.format("job %s\n", row.id))
+  local function field(name, value)
+    if value ~= nil and value ~= "" then app.out(string.format("  %-12s %s\n", name, value)) end
+  end
+  field("status", string.format("%s (%d%%)", row.status, row.progress or 0))
+  field("step", row.current_step)
+  field("pipeline", pc.pipeline)
+  if row.pain_point_id then
+    local pain = require("candor.repo.discovered_pain_points"):get(app.db(), row.pain_point_id)
+    field("pain point", row.pain_point_id .. (pain and ("  " .. one_line(pain.title, 70)) or ""))
+  end
+  if row.priority_id then
+    local pr = require("candor.repo.messaging_priorities"):get(app.db(), row.priority_id)
+    field("priority", pr and pr.name or row.priority_id)
+  end
+  if type(pc.assetTypes) == "table" then field("asset types", table.concat(pc.assetTypes, ", ")) end
+  if type(pc.runner) == "table" then
+    field("runner", string.format("pid %s on %s", tostring(pc.runner.pid), tostring(pc.runner.host)))
+  end
+  field("created", fmt_time(row.created_at))
+  field("started", row.started_at and fmt_time(row.started_at))
+  field("completed", row.completed_at and fmt_time(row.completed_at))
+  field("duration", row.started_at and fmt_duration(duration_ms(row)))
+  if (row.retry_count or 0) > 0 then field("retries", tostring(row.retry_count)) end
+  if type(pc.result) == "table" and next(pc.result) then
+    field("result", require("candor.json").encode(pc.result))
+  end
+  if row.status == "failed" then
+    app.out("\nerror: ", tostring(row.error_message or "(no message)"), "\n")
+    if row.error_stack and app.verbose then app.out(tostring(row.error_stack), "\n") end
+  end
+  show_steps(app, row.pipeline_steps)
+  local assets = require("candor.repo.messaging_assets"):count(app.db(), { job_id = row.id })
+  if assets > 0 then
+    app.out(string.format("\n%d asset(s): candor assets list --job %s\n", assets, row.id))
+  end
+  return 0
+end
+
+local function progress_line(row)
+  local step = row.current_step or row.status
+  return string.format("[%3d%%] %s", row.progress or 0, one_line(step, 100))
+end
+
+local function watch(app, opts, id)
+  local async = require "candor.async"
+  local jobs = require "candor.jobs"
+  local interval = whole_opt("watch", opts, "interval", 500)
+  local db = app.db()
+  local R = jobs_repo()
+  local row = load_job(app, id)
+  local redraw = app.tty
+  local last
+  async.run(function()
+    while true do
+      local line = progress_line(row)
+      if line ~= last then
+        if redraw then app.out("\r", line, "\27[K") else app.out(line, "\n") end
+        io.stdout:flush()
+        last = line
+      end
+      if row.status == "completed" or row.status == "failed" then break end
+      -- a runner that died mid-run would leave the job running for ever
+      if row.status == "running" and not jobs.alive(row) then jobs.recover(db) end
+      async.sleep(interval)
+      row = R:get(db, id) or error("job '" .. id .. "' was deleted", 0)
+    end
+  end)
+  if redraw then app.out("\n") end
+  if row.status == "failed" then
+    error(string.format("job %s failed: %s", row.id, tostring(row.error_message or "(no message)")), 0)
+  end
+  app.out(string.format("job %s completed in %s\n", row.id, fmt_duration(duration_ms(row))))
+  return 0
+end
+
+function M.run(app, opts, pos)
+  local sub = pos[1] or "list"
+  if not ALLOWED[sub] then
+    error(args.usage_error("jobs: unknown subcommand '" .. sub .. "' (list, show ID, watch ID)"), 0)
+  end
+  check_options(sub, opts)
+  if sub == "list" then
+    if pos[2] then error(args.usage_error("jobs list: unexpected argument '" .. pos[2] .. "'"), 0) end
+    return list(app, opts)
+  end
+  local id = pos[2]
+  if not id then error(args.usage_error("jobs " .. sub .. ": missing the job ID"), 0) end
+  if sub == "show" then return show(app, opts, id) end
+  return watch(app, opts, id)
+end
+
+M.duration_ms, M.fmt_duration = duration_ms, fmt_duration
+
+return M
