@@ -15,9 +15,14 @@ local P = require "candor.llm.provider"
 local err = P.err
 
 local function messages(req)
-  if req.messages then return req.messages end
   local out = {}
-  if req.system then out[#out + 1] = { role = "system", content = req.system } end
+  if req.system and not (req.messages and req.messages[1] and req.messages[1].role == "system") then
+    out[#out + 1] = { role = "system", content = req.system }
+  end
+  if req.messages then
+    for _, m in ipairs(req.messages) do out[#out + 1] = m end
+    return out
+  end
   out[#out + 1] = { role = "user", content = req.prompt or "" }
   return out
 end

@@ -71,9 +71,8 @@ function M.read_pain_file(path)
   return { title = first:gsub("^#+%s*", ""), content = rest:match("^%s*(.-)%s*$") }
 end
 
--- Product documents from files (text or Markdown) -> product_documents rows,
--- each stored once (the same name and content is the same document).
-function M.resolve_documents(db, R, files)
+-- Product documents from files (text or Markdown), read and checked -> {name, text}.
+function M.read_documents(files)
   local out = {}
   for _, path in ipairs(files or {}) do
     local text, err = paths.read_file(path)
@@ -81,7 +80,17 @@ function M.resolve_documents(db, R, files)
     if text:sub(1, 5) == "%PDF-" then error(usage(path .. " is a PDF: convert it to text first (PDF comes with workspaces)"), 0) end
     check_utf8(text, path)
     if not text:match("%S") then error(usage(path .. " is empty"), 0) end
-    local name = path:match("([^/]+)$")
+    out[#out + 1] = { name = path:match("([^/]+)$"), text = text }
+  end
+  return out
+end
+
+-- Documents read by read_documents -> product_documents rows, each stored once
+-- (the same name and content is the same document).
+function M.store_documents(db, R, docs)
+  local out = {}
+  for _, d in ipairs(docs) do
+    local name, text = d.name, d.text
     local same = db:first("SELECT id FROM product_documents WHERE name = ? AND content = ?", name, text)
     out[#out + 1] = same and R.product_documents.get(same.id) or R.product_documents.insert {
       name = name, description = "", content = text, document_type = name:match("%.md$") and "markdown" or "text",
@@ -155,7 +164,7 @@ local function new_run(db, opts)
     for k, v in pairs(req or {}) do r_req[k] = v end
     local cache = r_req.cache
     r_req.cache = nil
-    local r = require("candor.llm").ask(tier, r_req, { db = db, cache = cache })
+    local r = require("candor.llm").ask(tier, r_req, { db = db, cache = cache, retry = run.retry })
     run.tokens.input, run.tokens.output = run.tokens.input + r.input_tokens, run.tokens.output + r.output_tokens
     run.tokens.calls = run.tokens.calls + 1
     local step = async.context().step
@@ -289,7 +298,7 @@ end
 -- prepare(db, opts) -> run: every input checked and every key present, nothing spent.
 -- opts: {pipeline, pain = {id} | {title, content, author, source_url} | pain_file,
 --   documents = {paths}, assets = {...}|{"all"}, voices = {...}|{"all"}, focus, force,
---   text (straight-through), max_iterations, profile, priority}
+--   text (straight-through), max_iterations, profile, priority, cache = true|path|false}
 function M.prepare(db, opts)
   local R = require("candor.repo").bind(db)
   local name = opts.pipeline or require("candor.repo.settings"):get_value(db, "default_pipeline") or "standard"
@@ -299,6 +308,15 @@ function M.prepare(db, opts)
   if wf.needs_text and not opts.text then error(usage(string.format("pipeline '%s' scores supplied text: give --text FILE (or - for stdin)", name)), 0) end
   if opts.text then check_utf8(opts.text, "the supplied text") end
   if opts.text and not opts.text:match("%S") then error(usage("the supplied text is empty"), 0) end
+  -- checks that spend nothing and write nothing come first
+  local assets, voices = M.resolve_assets(opts.assets), M.resolve_voices(db, R, opts.voices)
+  local docs = M.read_documents(opts.documents)
+  if pain_in.id then
+    if not R.discovered_pain_points.get(pain_in.id) then M.resolve_pain(db, R, pain_in) end   -- raises: no such id
+  else
+    check_utf8((pain_in.title or "") .. (pain_in.content or ""), "the pain point")
+    if not ((pain_in.title or "") .. (pain_in.content or "")):match("%S") then error(usage("the pain point is empty"), 0) end
+  end
   local max_it = opts.max_iterations or tonumber(require("candor.repo.settings"):get_value(db, "max_refinement_iterations") or "")
   local profiles = require "candor.llm.profiles"
   local profile = profiles.active { db = db, profile = opts.profile }
@@ -309,10 +327,12 @@ function M.prepare(db, opts)
   end
   local run = new_run(db, {
     pipeline = wf.name:gsub("^pipelines/", ""), pain = M.resolve_pain(db, R, pain_in, opts.priority),
-    documents = M.resolve_documents(db, R, opts.documents), assets = M.resolve_assets(opts.assets),
-    voices = M.resolve_voices(db, R, opts.voices), focus = opts.focus, force = opts.force,
+    documents = M.store_documents(db, R, docs), assets = assets, voices = voices, focus = opts.focus, force = opts.force,
     max_iterations = max_it and math.tointeger(max_it) or 3, profile = profile, judges = judges,
   })
+  -- the response cache answers the steps that may reuse an answer (banned words):
+  -- true for the default file, a path, or false
+  run.cache = opts.cache == nil and true or opts.cache
   if wf.single_asset and #run.assets ~= 1 then
     error(usage(string.format("pipeline '%s' stores one asset type: give exactly one with --assets", run.pipeline)), 0)
   end
@@ -320,7 +340,8 @@ function M.prepare(db, opts)
   return run
 end
 
--- start(run, {on_progress = fn(info)}) -> job row, results. info: {pct, step,
+-- start(run, {on_progress = fn(info), on_log = fn(msg), retry = policy, timeout_s})
+-- -> job row, results. info: {pct, step,
 -- assets_done, assets_total, variants_done, variants_total, tokens, job_id}.
 -- The job fails cleanly (error and stack stored, stored assets left whole) when
 -- the workflow fails; the error is raised after the job is marked.
@@ -344,7 +365,7 @@ function M.start(run, opts)
     end)(), focus = run.focus, profile = run.profile, max_iterations = run.max_iterations, judges = run.judges,
   } })
   run.job = jobs.track(db, row)
-  run.stored = {}
+  run.stored, run.retry = {}, opts.retry
   local total_variants = #run.assets * #run.voices
   local done_variants, research_done = 0, false
   local current = "starting"

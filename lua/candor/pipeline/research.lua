@@ -98,7 +98,7 @@ function M.banned_words(run, voice)
   local vars = M.pain_vars(run.pain)
   vars.voice_name, vars.voice_guide = voice.name, voice.voice_guide
   local ok, r = pcall(run.llm, M.tiers.banned_words, "pipeline/banned_words", vars,
-    { json = true, purpose = "research:banned-words:" .. voice.slug, cache = true })
+    { json = true, purpose = "research:banned-words:" .. voice.slug, cache = run.cache })
   if not ok then return {}, tostring(type(r) == "table" and r.message or r) end
   local phrases = {}
   for _, p in ipairs(list_of(type(r.json) == "table" and r.json.phrases)) do

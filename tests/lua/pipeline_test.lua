@@ -1,0 +1,209 @@
+-- Every pipeline end to end against the fake provider: research once per job,
+-- gates, refinement (pass, plateau, maximum), faults, outside-in refusal,
+-- straight-through, traceability, and a prompt edit between two runs.
+local T = require "candor.testing"
+local F = dofile(T.root .. "/tests/lua/pipeline_fixture.lua")
+local json = require "candor.json"
+
+local function steps_named(job, pattern)
+  local out = {}
+  for _, s in ipairs(job.pipeline_steps or {}) do if s.name:find(pattern) then out[#out + 1] = s end end
+  return out
+end
+
+T.test("standard: research once per job, every asset in every voice, stored with variants and traceability", function()
+  local db = F.db()
+  F.with_fake(F.script(db), function(fake)
+    local job, stored = F.generate(db, { assets = { "battlecard", "email_copy" },
+      voices = { "practitioner-community", "sales-enablement" }, documents = { T.root .. "/examples/drafts/05-one-pager-specific.md" } })
+    T.eq({ job.status, job.progress, #stored }, { "completed", 100, 2 })
+    -- research counted once per job: insights, evidence, competitive, banned words per voice
+    T.eq({ F.calls(fake, "^research:insights"), F.calls(fake, "^research:community"), F.calls(fake, "^research:competitive"),
+           F.calls(fake, "^research:banned") }, { 1, 1, 1, 2 })
+    T.eq({ F.calls(fake, "^generate"), F.calls(fake, "^judge"), F.calls(fake, "^refine") }, { 4, 4, 0 }, "gates pass first time")
+    T.eq(fake.count(), 13)
+  end)
+  local assets = db:query("SELECT * FROM messaging_assets ORDER BY asset_type")
+  T.eq(#assets, 2)
+  for _, a in ipairs(assets) do
+    T.eq({ a.evidence_level, a.status }, { "strong", "review" })
+    T.eq(db:value("SELECT count(*) FROM asset_variants WHERE asset_id = ?", a.id), 2)
+    T.eq(db:value("SELECT count(*) FROM asset_variants WHERE asset_id = ? AND is_selected = 1", a.id), 1)
+    T.eq(db:value("SELECT count(*) FROM persona_scores WHERE asset_id = ?", a.id), 5)
+    local tr = db:first("SELECT * FROM asset_traceability WHERE asset_id = ?", a.id)
+    T.ok(tr.pain_point_id and tr.research_id and tr.product_doc_id, "pain, research and document traced")
+    local quotes = json.decode(tr.practitioner_quotes)
+    T.eq(#quotes, 3)
+    T.eq(quotes[1].url, "https://news.ycombinator.com/item?id=1")
+    local gp = json.decode(tr.generation_prompt)
+    T.contains(gp.user, "Flaky tests waste CI time")
+    local meta = json.decode(a.metadata)
+    T.eq({ meta.source.slop, meta.source.authenticity, meta.source.persona_avg }, { "deterministic", "judge", "judge" })
+  end
+  T.eq(db:value("SELECT count(*) FROM competitive_research"), 1)
+  T.eq(db:value("SELECT description FROM messaging_gaps"), "no support for Jenkins")
+  T.eq(db:value("SELECT count(*) FROM llm_calls WHERE job_id IS NOT NULL"), 13, "every call logged with the job id")
+  db:close()
+end)
+
+T.test("gates fail, a refinement aimed at the flagged spans passes; every iteration in the step log", function()
+  local db = F.db()
+  local script = F.script(db, { { purpose = "^generate", text = F.bad } })
+  F.with_fake(script, function(fake)
+    local job, stored = F.generate(db, {})
+    T.eq(job.status, "completed")
+    T.eq(F.calls(fake, "^refine"), 1)
+    local refine_call
+    for _, c in ipairs(fake.calls) do if c.purpose:find("^refine") then refine_call = c end end
+    local prompt = refine_call.body.messages[#refine_call.body.messages].content
+    T.contains(prompt, "industry-leading", "the exact flagged span is in the rewrite prompt")
+    T.contains(prompt, "vendor-speak", "the failing dimension is named")
+    local st = steps_named(job, "^refine")[1]
+    T.eq(#st.iterations, 2)
+    T.eq({ st.iterations[1].pass, st.iterations[2].pass, st.stopped }, { false, true, "pass" })
+    T.eq(stored[1].variants[1].scores.pass, true)
+  end)
+  db:close()
+end)
+
+T.test("plateau: a rewrite that improves nothing stops the loop; the draft is stored as failing", function()
+  local db = F.db()
+  local script = F.script(db, { { purpose = "^generate", text = F.bad }, { purpose = "^refine", text = F.bad } })
+  F.with_fake(script, function(fake)
+    local job = F.generate(db, { max_iterations = 3 })
+    T.eq(F.calls(fake, "^refine"), 1)
+    T.eq(F.calls(fake, "^judge"), 1, "unchanged text is never rescored")
+    T.eq(steps_named(job, "^refine")[1].stopped, "plateau")
+  end)
+  T.eq(db:value("SELECT status FROM messaging_assets"), "draft")
+  T.eq(db:value("SELECT passes_gates FROM asset_variants"), 0)
+  db:close()
+end)
+
+T.test("maximum iterations: each rewrite improves but never passes; the loop stops at the limit", function()
+  local db = F.db()
+  local vendor = { "industry-leading", "best-in-class", "seamless", "cutting-edge", "revolutionary" }
+  local extra = { { purpose = "^generate", text = F.good .. "\n" .. table.concat(vendor, ", ") .. ".\n" } }
+  for i = 1, 3 do   -- each rewrite drops one vendor phrase
+    extra[#extra + 1] = { purpose = "^refine", times = 1,
+      text = F.good .. "\n" .. table.concat(vendor, ", ", i + 1) .. ".\n" }
+  end
+  F.with_fake(F.script(db, extra), function(fake)
+    local job = F.generate(db, { max_iterations = 2 })
+    T.eq(F.calls(fake, "^refine"), 2)
+    local st = steps_named(job, "^refine")[1]
+    T.eq({ #st.iterations, st.stopped }, { 3, "max-iterations" })
+    T.ok(st.iterations[3].scores.vendor_speak < st.iterations[1].scores.vendor_speak, "it did improve")
+  end)
+  db:close()
+end)
+
+T.test("a provider fault mid-run is retried; a lasting one fails the job cleanly with its error", function()
+  local db = F.db()
+  F.with_fake(F.script(db, { { purpose = "^generate", fault = "503", times = 1 } }), function()
+    local job = F.generate(db, {})
+    T.eq(job.status, "completed")
+  end)
+  F.with_fake(F.script(db, { { purpose = "^judge", fault = "500" } }), function()
+    local msg = T.raises(function() F.generate(db, { assets = { "battlecard", "narrative" } }) end, "failed")
+    T.contains(msg, "HTTP 500")
+  end)
+  local failed = db:first("SELECT * FROM generation_jobs WHERE status = 'failed'")
+  T.contains(failed.error_message, "HTTP 500")
+  -- every stored asset is whole: one variant per voice and its traceability
+  for _, a in ipairs(db:query("SELECT id FROM messaging_assets")) do
+    T.eq(db:value("SELECT count(*) FROM asset_variants WHERE asset_id = ?", a.id), 1)
+    T.eq(db:value("SELECT count(*) FROM asset_traceability WHERE asset_id = ?", a.id), 1)
+  end
+  db:close()
+end)
+
+T.test("a judge answer missing a critic fails loudly, never a made-up score", function()
+  local db = F.db()
+  local j = F.judge_json(db, 8)
+  table.remove(j.personas)
+  F.with_fake(F.script(db, { { purpose = "^judge", json = j } }), function()
+    T.raises(function() F.generate(db, {}) end, "has no score from critic")
+  end)
+  db:close()
+end)
+
+T.test("outside-in: refuses without community evidence, unless forced; drafts, then the product layered in", function()
+  local db = F.db()
+  local script = F.script(db, { { purpose = "^research:community", json = { discussions = {}, summary = "" } } })
+  F.with_fake(script, function(fake)
+    T.raises(function() F.generate(db, { pipeline = "outside-in" }) end, "found no community evidence")
+    T.eq(F.calls(fake, "^generate"), 0, "nothing drafted")
+    local job = F.generate(db, { pipeline = "outside-in", force = true })
+    T.eq(job.status, "completed")
+    T.eq({ F.calls(fake, "^generate:outside%-in"), F.calls(fake, "^generate:layer%-product") }, { 1, 1 })
+  end)
+  T.eq(db:value("SELECT evidence_level FROM messaging_assets"), "product-only")
+  db:close()
+end)
+
+T.test("adversarial and multi-perspective: attack-and-answer rounds; three angles and a synthesis", function()
+  local db = F.db()
+  F.with_fake(F.script(db), function(fake)
+    F.generate(db, { pipeline = "adversarial" })
+    T.eq({ F.calls(fake, "^attack"), F.calls(fake, "^generate:answer%-attack") }, { 2, 2 })
+    F.generate(db, { pipeline = "multi-perspective" })
+    T.eq({ F.calls(fake, "^generate:perspective"), F.calls(fake, "^generate:synthesis") }, { 3, 1 })
+  end)
+  T.eq(db:value("SELECT count(*) FROM messaging_assets"), 2)
+  db:close()
+end)
+
+T.test("straight-through: supplied text scored and stored with gates and traceability, no generation", function()
+  local db = F.db()
+  F.with_fake(F.script(db), function(fake)
+    local job, stored = F.generate(db, { pipeline = "straight-through", text = F.bad,
+      voices = { "practitioner-community", "product-launch" } })
+    T.eq(job.status, "completed")
+    T.eq({ F.calls(fake, "^generate"), F.calls(fake, "^judge") }, { 0, 2 })
+    T.eq(#stored[1].variants, 2)
+  end)
+  T.eq(db:value("SELECT content FROM messaging_assets"), F.bad:match("^%s*(.-)%s*$"))
+  T.eq(db:value("SELECT count(*) FROM asset_traceability"), 1)
+  T.raises(function() require("candor.pipeline").prepare(db, { pain = F.pain, assets = { "battlecard" }, pipeline = "straight-through" }) end,
+    "give %-%-text")
+  db:close()
+end)
+
+T.test("inputs are checked before anything is spent", function()
+  local db = F.db()
+  local P = require "candor.pipeline"
+  T.raises(function() P.prepare(db, { pain = F.pain, assets = { "brochure" } }) end, "unknown asset type 'brochure'")
+  T.raises(function() P.prepare(db, { pain = F.pain, assets = { "all" }, voices = { "pirate" } }) end, "no voice profile 'pirate'")
+  T.raises(function() P.prepare(db, { pain = { id = "nope" }, assets = { "all" } }) end, "no pain point 'nope'")
+  T.raises(function() P.prepare(db, { pain = F.pain, assets = { "all" }, pipeline = "nope" }) end, "no workflow named 'pipelines/nope'")
+  T.raises(function() P.prepare(db, { pain = { title = "x\255y", content = "" }, assets = { "all" } }) end, "not valid UTF%-8")
+  local path = T.write_file(T.tmpdir() .. "/doc.md", "")
+  T.raises(function() P.prepare(db, { pain = F.pain, assets = { "all" }, documents = { path } }) end, "is empty")
+  T.eq(db:value("SELECT count(*) FROM generation_jobs"), 0)
+  db:close()
+end)
+
+T.test("a prompt file edited between two runs changes the second run", function()
+  local db = F.db()
+  local dir = T.tmpdir()
+  os.execute("mkdir -p " .. dir .. "/prompts/pipeline")
+  local real = os.getenv
+  os.getenv = function(k) if k == "CANDOR_PATH" then return dir end return real(k) end
+  local ok, err = pcall(F.with_fake, F.script(db), function(fake)
+    F.generate(db, {})
+    local text = T.read_file(T.root .. "/prompts/pipeline/draft.md")
+    T.write_file(dir .. "/prompts/pipeline/draft.md", (text:gsub("=== user ===\n", "=== user ===\nMARKER-EDITED\n", 1)))
+    F.generate(db, {})
+    local drafts = {}
+    for _, c in ipairs(fake.calls) do
+      if c.purpose:find("^generate") then drafts[#drafts + 1] = c.body.messages[#c.body.messages].content end
+    end
+    T.eq(#drafts, 2)
+    T.ok(not drafts[1]:find("MARKER-EDITED", 1, true), "first run: the built-in prompt")
+    T.contains(drafts[2], "MARKER-EDITED", "second run: the edited copy")
+  end)
+  os.getenv = real
+  if not ok then error(err, 0) end
+  db:close()
+end)
