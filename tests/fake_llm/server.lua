@@ -12,8 +12,10 @@
 --     { match = "market", text = "report", polls = 3, sources = {...} },  -- Deep Research: 3 polls in progress
 --     { text = "default answer", delay_ms = 100 },
 --   }, { models = { "fake-model" } })                       -- ids GET /v1/models lists
---   fake.url, fake.calls (each {format, model, body, stream} and the key as the
---   format sends it: auth, api_key), fake.count(), fake.interactions[id], fake.close()
+--   Entries may also match on purpose = "lua pattern" (the X-Candor-Purpose header).
+--   fake.url, fake.calls (each {format, model, body, stream, purpose} and the key as
+--   the format sends it: auth, api_key), fake.count(), fake.models_listed,
+--   fake.interactions[id], fake.close()
 -- Faults: "429", "500", "503", "hang" (never answers), "drop" (closes mid-stream or
 -- at once), "malformed" (invalid JSON), "empty" (Gemini: no candidates), "blocked"
 -- (Gemini: finishReason SAFETY), "prompt_blocked" (Gemini: promptFeedback.blockReason),
@@ -341,6 +343,7 @@ function M.start(script, opts)
   opts = opts or {}
   local calls = {}
   local research = { n = 0, interactions = {} }
+  local fake
   local server = HS.serve(function(req, res)
     if req.method == "POST" and req.path:match("/chat/completions$") then return openai(req, res, script, calls) end
     if req.method == "POST" and req.path:match("/v1/messages$") then return anthropic(req, res, script, calls) end
@@ -353,11 +356,15 @@ function M.start(script, opts)
     if req.method == "POST" and id then return research_cancel(req, res, research.interactions[id]) end
     id = req.path:match("/v1beta/interactions/([^/]+)$")
     if req.method == "GET" and id then return research_poll(req, res, research.interactions[id]) end
-    if req.method == "GET" and req.path:match("/v1/models$") then return model_list(res, opts.models or { "fake-model" }) end
+    if req.method == "GET" and req.path:match("/v1/models$") then
+      fake.models_listed = fake.models_listed + 1
+      return model_list(res, opts.models or { "fake-model" })
+    end
     res:send(404, {}, "the fake server does not speak " .. req.path)
   end)
-  return { url = server.url, calls = calls, count = function() return #calls end, interactions = research.interactions,
-           close = server.close }
+  fake = { url = server.url, calls = calls, count = function() return #calls end, interactions = research.interactions,
+           models_listed = 0, close = server.close }
+  return fake
 end
 
 return M
