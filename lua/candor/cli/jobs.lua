@@ -227,7 +227,16 @@ local function show(app, opts, id)
     local pr = require("candor.repo.messaging_priorities"):get(app.db(), row.priority_id)
     field("priority", pr and pr.name or row.priority_id)
   end
-  if type(pc.assetTypes) == "table" then field("asset types", table.concat(pc.assetTypes, ", ")) end
+  local function names(list)
+    if type(list) ~= "table" then return nil end
+    local out = {}
+    for i, x in ipairs(list) do out[i] = type(x) == "table" and tostring(x.name or x.slug or x.id) or tostring(x) end
+    return #out > 0 and table.concat(out, ", ") or nil
+  end
+  field("asset types", names(pc.asset_types or pc.assetTypes))
+  field("voices", names(pc.voices))
+  field("documents", names(pc.product_docs or pc.productDocs))
+  field("profile", type(pc.profile) == "string" and pc.profile or nil)
   if type(pc.runner) == "table" then
     field("runner", string.format("pid %s on %s", tostring(pc.runner.pid), tostring(pc.runner.host)))
   end
