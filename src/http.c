@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <curl/curl.h>
 #include <lauxlib.h>
 
@@ -212,6 +213,14 @@ static Http *http_get(lua_State *L) {
     C.multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
     C.multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
     C.multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    /* Connections are kept for the next fan-out. curl's default cache is 4x
+     * the transfers in progress, so it shrinks as a burst drains: against a
+     * keep-alive HTTP/1.1 server over TLS on loopback, each later burst of 200
+     * calls redid ~50 handshakes (0.25 ms CPU per call instead of 0.05). */
+    C.multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 256L);
+    /* HTTP/2 streams per connection (curl's default is 100; the server's own
+     * limit still applies): a fan-out shares one connection (see PIPEWAIT). */
+    C.multi_setopt(h->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 256L);
     return h;
 }
 
@@ -386,7 +395,15 @@ static int http_start(lua_State *L) {
     if (!r->easy) return luaL_error(L, "libcurl could not make a request");
     CURL *e = r->easy;
     if (lua_getfield(L, 1, "url") != LUA_TSTRING) return luaL_error(L, "request needs a url");
-    C.easy_setopt(e, CURLOPT_URL, lua_tostring(L, -1));
+    const char *url = lua_tostring(L, -1);
+    C.easy_setopt(e, CURLOPT_URL, url);
+    /* Over TLS, wait for a connection being opened to say (ALPN) whether it
+     * multiplexes: 200 calls started at once then take one HTTP/2 connection,
+     * not 200 handshakes (on loopback: 0.09 ms CPU per call instead of 0.8,
+     * wall 135 ms instead of 265 at 100 ms latency). Not for plain http://,
+     * where curl speaks HTTP/1.1 and waiting serialised the calls behind each
+     * response (bench/llm.lua: 20 s instead of 0.13). */
+    if (strncasecmp(url, "https://", 8) == 0) C.easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     lua_pop(L, 1);
     lua_getfield(L, 1, "method");
     const char *method = luaL_optstring(L, -1, "GET");
