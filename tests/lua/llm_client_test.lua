@@ -36,7 +36,7 @@ T.test("a missing key is a clear error naming the variable, before any call", fu
     T.raises(function() llm.check({ "judge" }) end, "set ANTHROPIC_API_KEY")
   end)
   with_env({ CANDOR_PROFILE = "nope" }, function()
-    T.raises(function() profiles.resolve("flash") end, "no model profile 'nope' %(from CANDOR_PROFILE%); known: economy, local, production")
+    T.raises(function() profiles.resolve("flash") end, "no model profile 'nope' %(from CANDOR_PROFILE%); known: anthropic, economy, local, openai, production")
   end)
 end)
 

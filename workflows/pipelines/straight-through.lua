@@ -17,7 +17,9 @@ return {
   run = function(ctx, p)
     ctx.research_done()
     local asset = p.assets[1]
-    local title = p.text:match("^%s*#%s+([^\n]+)") or (asset:gsub("_", " ") .. ": " .. p.pain.title)
+    -- the first heading, past any leading HTML comments, is the title
+    local title = p.text:gsub("^%s*<!%-%-.-%-%->", ""):gsub("^%s*<!%-%-.-%-%->", ""):match("^%s*#%s+([^\n]+)")
+      or (asset:gsub("_", " ") .. ": " .. p.pain.title)
     local variants = ctx.each(p.voices, function(voice)
       local d = { asset = asset, voice = voice, title = title, content = p.text:match("^%s*(.-)%s*$"),
                   origin = "supplied", prompt = {} }

@@ -67,6 +67,7 @@ local function progress_display(app)
 end
 
 local function result_table(app, job, stored)
+  local unjudged = false
   app.out(string.format("%-19s %-24s %5s %6s %5s %5s %7s %5s  %s\n", "asset", "voice", "slop", "vendor", "spec",
     "auth", "persona", "arc", "gates"))
   for _, s in ipairs(stored) do
@@ -74,12 +75,16 @@ local function result_table(app, job, stored)
       local sc = v.scores
       local failing = {}
       for _, f in ipairs(sc.failing) do failing[#failing + 1] = f.dimension end
-      local gate = sc.pass and "pass" or ("FAIL " .. table.concat(failing, ","))
-      if not sc.judged then gate = gate .. " (not judged: no judge key)" end
+      local gate = (sc.pass and "pass" or ("FAIL " .. table.concat(failing, ","))) .. (sc.judged and "" or " *")
+      if not sc.judged then unjudged = true end
       app.out(string.format("%-19s %-24s %5s %6s %5s %5s %7s %5s  %s\n", s.asset_type, v.voice.slug, fmt(sc.scores.slop),
         fmt(sc.scores.vendor_speak), fmt(sc.scores.specificity), fmt(sc.scores.authenticity), fmt(sc.scores.persona_avg),
         fmt(sc.scores.narrative_arc), gate))
     end
+  end
+  if unjudged then
+    app.out("* not judged by an LLM (no key for the judge tier): authenticity is the deterministic score;\n"
+      .. "  persona fit and narrative arc were not scored or gated\n")
   end
   local ctx = type(job.product_context) == "table" and job.product_context or {}
   local result = type(ctx.result) == "table" and ctx.result or {}

@@ -24,6 +24,14 @@ M.builtin = {
     deep_research = "deep_research:deep-research-pro-preview-12-2025",
     judge = "gemini:gemini-2.5-flash-lite",
   },
+  -- for a single key: every tier on one provider (research without web grounding)
+  anthropic = {
+    flash = "anthropic:claude-haiku-4-5", pro = "anthropic:claude-sonnet-4-5", research = "anthropic:claude-sonnet-4-5",
+    judge = "anthropic:claude-sonnet-4-5",
+  },
+  openai = {
+    flash = "openai:gpt-4o-mini", pro = "openai:gpt-4o", research = "openai:gpt-4o", judge = "openai:gpt-4o",
+  },
   -- every tier to the OpenAI-compatible server at OPENAI_BASE_URL (Ollama's address by default)
   ["local"] = {
     flash = "openai:$CANDOR_LOCAL_MODEL", pro = "openai:$CANDOR_LOCAL_MODEL", research = "openai:$CANDOR_LOCAL_MODEL",

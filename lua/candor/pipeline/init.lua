@@ -371,7 +371,9 @@ function M.start(run, opts)
   local current = "starting"
   local function report()
     local units = total_variants + #run.assets + 1
-    local done = done_variants + #run.stored + (research_done and 1 or 0)
+    local stored_variants = 0
+    for _, st in ipairs(run.stored) do stored_variants = stored_variants + #st.variants end
+    local done = math.max(done_variants, stored_variants) + #run.stored + (research_done and 1 or 0)
     local pct = math.floor(100 * done / units)
     run.job:progress(math.min(pct, 99), current)
     if opts.on_progress then
