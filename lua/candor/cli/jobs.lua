@@ -260,9 +260,10 @@ local function show(app, opts, id)
   return 0
 end
 
-local function progress_line(row)
+-- On a terminal the line is redrawn with \r, so it must not wrap: keep it short.
+local function progress_line(row, max)
   local step = row.current_step or row.status
-  return string.format("[%3d%%] %s", row.progress or 0, one_line(step, 100))
+  return string.format("[%3d%%] %s", row.progress or 0, one_line(step, max))
 end
 
 local function watch(app, opts, id)
@@ -272,11 +273,11 @@ local function watch(app, opts, id)
   local db = app.db()
   local R = jobs_repo()
   local row = load_job(app, id)
-  local redraw = app.tty
+  local redraw = app.tty and os.getenv("TERM") ~= "dumb"   -- \r and erase-line need a real terminal
   local last
   async.run(function()
     while true do
-      local line = progress_line(row)
+      local line = progress_line(row, redraw and 70 or 200)
       if line ~= last then
         if redraw then app.out("\r", line, "\27[K") else app.out(line, "\n") end
         io.stdout:flush()
