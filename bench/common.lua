@@ -44,4 +44,52 @@ end
 
 M.binary = require("candor.paths").root .. "/build/candor"
 
+-- The fake LLM server as a process of its own (tests/fake_llm/serve.lua), so
+-- CPU figures count the client alone: fake_server(args) -> {url, stop()}.
+-- Call inside a task.
+function M.fake_server(args)
+  local stdin, stdout = uv.new_pipe(false), uv.new_pipe(false)
+  local exit_wake, exited = nil, false
+  local handle
+  handle = uv.spawn(M.binary, { args = { "lua", require("candor.paths").root .. "/tests/fake_llm/serve.lua",
+    table.unpack(args) }, stdio = { stdin, stdout, 2 } }, function()
+      exited = true
+      handle:close()
+      if exit_wake then exit_wake() end
+    end)
+  if not handle then error("cannot start the fake server") end
+  local url = async.suspend(function(wake)
+    local buf = ""
+    stdout:read_start(function(err, data)
+      if err or not data then return wake(nil) end
+      buf = buf .. data
+      local line = buf:match("^([^\n]*)\n")
+      if line then stdout:read_stop() wake(line) end
+    end)
+  end)
+  if not url then error("the fake server printed no URL") end
+  local server = { url = url }
+  function server.stop()
+    stdout:close()
+    stdin:close()                       -- its stdin closes: it exits
+    if not exited then async.suspend(function(wake) exit_wake = wake end) end
+  end
+  return server
+end
+
+-- Every tier of the local profile to the server at url, as the environment would say.
+function M.use_server(url)
+  local profiles = require "candor.llm.profiles"
+  local env = { CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "bench-model", OPENAI_BASE_URL = url .. "/v1" }
+  profiles.getenv = function(name) return env[name] end
+  profiles.config_path = function() return "/nonexistent/candor-bench-config.lua" end
+end
+
+-- User plus system CPU seconds of this process so far.
+function M.cpu_seconds()
+  local r = uv.getrusage()
+  return r.utime.sec + r.utime.usec / 1e6 + r.stime.sec + r.stime.usec / 1e6
+end
+
+
 return M

@@ -8,7 +8,7 @@ local R = require "candor.repo.generation_jobs"
 
 local M = {}
 
-M.throttle_ms = 50   -- progress writes closer together than this are merged
+M.throttle_ms = 50   -- writes closer together than this are merged (the last one lands within it)
 
 local STEP_STATUS = { done = true, failed = true, skipped = true, fallback = true }
 
@@ -228,7 +228,7 @@ function Job:begin(name, info)
     if entry[k] == nil then entry[k] = v end
   end
   self.list[#self.list + 1] = entry
-  self:save({ "pipeline_steps" })
+  self:save({ "pipeline_steps" }, true)
   return setmetatable({ job = self, entry = entry, t0 = host.clock() }, Step)
 end
 
@@ -255,7 +255,7 @@ function Step:iteration(t)
   local e = self.entry
   e.iterations = e.iterations or json.array {}
   e.iterations[#e.iterations + 1] = t
-  self.job:save({ "pipeline_steps" })
+  self.job:save({ "pipeline_steps" }, true)
 end
 
 -- finish([status [, extra]]): "done" (default), "failed", "skipped" or "fallback".
@@ -273,7 +273,7 @@ function Step:finish(status, extra)
   for k, v in pairs(extra or {}) do
     if k ~= "name" and k ~= "started_at" then e[k] = v end
   end
-  self.job:save({ "pipeline_steps" })
+  self.job:save({ "pipeline_steps" }, true)
   return true
 end
 

@@ -9,6 +9,7 @@
 -- "=== system ===" and "=== user ===" has two parts; text before the first
 -- marker is a note for prompt engineers and is never sent.
 local paths = require "candor.paths"
+local trim = require("candor.text").trim
 
 local M = {}
 
@@ -116,8 +117,8 @@ function M.render(name, vars)
   if not ok then error(string.format("prompt %s: %s", label, system), 0) end
   local out = { path = path }
   if system or user then
-    out.system = system and M.render_text(system, vars, label):match("^%s*(.-)%s*$") or nil
-    out.user = user and M.render_text(user, vars, label):match("^%s*(.-)%s*$") or ""
+    out.system = system and trim(M.render_text(system, vars, label)) or nil
+    out.user = user and trim(M.render_text(user, vars, label)) or ""
     out.text = out.user
   else
     out.text = M.render_text(text, vars, label)

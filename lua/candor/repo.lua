@@ -93,7 +93,13 @@ function Repo:decode_all(rows)
   return rows
 end
 
-function M.id() return crypto.nanoid() end
+-- A new id: a nanoid that does not start with "-", so an id on a command line
+-- is never read as an option.
+function M.id()
+  local id = crypto.nanoid()
+  while id:byte(1) == 45 do id = crypto.nanoid() end
+  return id
+end
 M.now = host.now
 
 -- insert(db, fields) -> the row as stored (with id and timestamps). Columns not
@@ -114,7 +120,7 @@ function Repo:insert(db, fields)
   end
   local id_i = index.id
   if id_i and mask & (1 << id_i) == 0 then
-    local id = crypto.nanoid()
+    local id = M.id()
     fields.id, vals[id_i] = id, id
     mask = mask | (1 << id_i)
   end

@@ -41,7 +41,7 @@ T.test("create: a pending job with an empty steps log", function()
   db:close()
 end)
 
-T.test("track, progress, steps, complete: each change is in the row at once", function()
+T.test("track, progress, steps, complete: each change is in the row within the throttle window", function()
   local dir = T.tmpdir()
   local path = dir .. "/c.db"
   local db = dbm.open(path)
@@ -55,7 +55,9 @@ T.test("track, progress, steps, complete: each change is in the row at once", fu
   T.eq(seen.product_context.runner.host, uv.os_gethostname())
   T.eq(seen.product_context.pipeline, "standard", "the rest of product_context kept")
 
+  local function settle() async.run(function() async.sleep(jobs.throttle_ms + 10) end) end
   local s = job:begin("research", { kind = "insights" })
+  settle()
   T.eq(peek(path, row.id).pipeline_steps[1].status, "running")
   T.eq(peek(path, row.id).pipeline_steps[1].kind, "insights")
   s:add_tokens(100, 20, "gemini:flash")
@@ -65,6 +67,7 @@ T.test("track, progress, steps, complete: each change is in the row at once", fu
   s:iteration { n = 2, scores = { slop = 1.5 }, pass = true }
   T.ok(s:finish("done", { note = "ok" }))
   T.eq(s:finish("failed"), false, "a finished step stays finished")
+  settle()
   local steps = peek(path, row.id).pipeline_steps
   T.eq(steps[1].input_tokens, 160)
   T.eq(steps[1].output_tokens, 26)

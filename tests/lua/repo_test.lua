@@ -142,3 +142,12 @@ T.test("seeded banned phrases come from the file plus the banned_words setting",
   T.eq(list2[#list2], "synergize outcomes")
   db:close()
 end)
+
+T.test("ids never start with '-', so a command line never reads one as an option", function()
+  local repo = require "candor.repo"
+  for _ = 1, 2000 do
+    local id = repo.id()
+    T.eq(#id, 21)
+    if id:sub(1, 1) == "-" then error("id starts with '-': " .. id) end
+  end
+end)

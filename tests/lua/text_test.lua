@@ -36,3 +36,12 @@ T.test("json: integral numbers decode as integers; marked empty arrays encode as
   json.encode(t)
   T.ok(getmetatable(t.inner) ~= nil and next(t.inner) == nil, "the input is not modified")
 end)
+
+T.test("text.trim: both ends, all whitespace kinds, long text in linear time", function()
+  local trim = require("candor.text").trim
+  T.eq({ trim("  a b \n\t"), trim(""), trim(" \r\n "), trim("x"), trim("\na\n\nb\n") }, { "a b", "", "", "x", "a\n\nb" })
+  local long = string.rep("word ", 200000) .. "\n\n"
+  local t0 = os.clock()
+  T.eq(#trim(long), #long - 3)
+  T.ok(os.clock() - t0 < 0.5, "a megabyte trims at once")
+end)

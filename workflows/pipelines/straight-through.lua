@@ -21,7 +21,7 @@ return {
     local title = p.text:gsub("^%s*<!%-%-.-%-%->", ""):gsub("^%s*<!%-%-.-%-%->", ""):match("^%s*#%s+([^\n]+)")
       or (asset:gsub("_", " ") .. ": " .. p.pain.title)
     local variants = ctx.each(p.voices, function(voice)
-      local d = { asset = asset, voice = voice, title = title, content = p.text:match("^%s*(.-)%s*$"),
+      local d = { asset = asset, voice = voice, title = title, content = require("candor.text").trim(p.text),
                   origin = "supplied", prompt = {} }
       d.scores = ctx.step.score(d)
       d.iterations, d.stopped = { { n = 0, scores = d.scores.scores, pass = d.scores.pass } }, "supplied"

@@ -3,6 +3,7 @@
 -- Each renders its prompt file with the research as text and returns a draft:
 --   {asset = type, voice = row, title, content, prompt = {system, user}, origin = step name}
 local research = require "candor.pipeline.research"
+local trim = require("candor.text").trim
 
 local M = {}
 
@@ -22,7 +23,7 @@ M.asset_order = { "battlecard", "talk_track", "launch_messaging", "social_hook",
 -- title made from its type and the pain, and keeps its text as it came.
 function M.parse(text, asset, pain_title)
   text = (text or ""):gsub("^%s*```%w*\n(.-)\n```%s*$", "%1")   -- a model that fenced its answer
-  text = text:match("^%s*(.-)%s*$")
+  text = trim(text)
   local title = text:match("^#%s+([^\n]+)")
   if not title then title = (M.asset_names[asset] or asset) .. ": " .. pain_title end
   return title:match("^%s*(.-)%s*$"), text

@@ -14,6 +14,7 @@ local draft = require "candor.pipeline.draft"
 local judge = require "candor.pipeline.judge"
 local refine = require "candor.pipeline.refine"
 local store = require "candor.pipeline.store"
+local trim = require("candor.text").trim
 
 local M = {}
 
@@ -27,7 +28,7 @@ end
 
 -- The content hash discovery uses too: lower-cased title and content, spaces folded.
 function M.content_hash(title, content)
-  local norm = (title .. "\n" .. content):lower():gsub("%s+", " "):match("^%s*(.-)%s*$")
+  local norm = trim((title .. "\n" .. content):lower():gsub("%s+", " "))
   return crypto.sha256(norm)
 end
 
@@ -40,8 +41,8 @@ function M.resolve_pain(db, R, pain, priority_slug)
     if not row then error(usage(string.format("no pain point '%s' (see 'candor sql \"SELECT id, title FROM discovered_pain_points\"')", pain.id)), 0) end
     return row
   end
-  local title = pain.title and pain.title:match("^%s*(.-)%s*$") or ""
-  local content = pain.content and pain.content:match("^%s*(.-)%s*$") or ""
+  local title = pain.title and trim(pain.title) or ""
+  local content = pain.content and trim(pain.content) or ""
   if title == "" and content == "" then error(usage("the pain point is empty"), 0) end
   if title == "" then title = content:match("^[^\n]+"):sub(1, 120) end
   if content == "" then content = title end
@@ -68,7 +69,7 @@ function M.read_pain_file(path)
   check_utf8(text, path)
   local first, rest = text:match("^%s*([^\n]*)\n?(.*)$")
   if not first or first == "" then error(usage(path .. " is empty"), 0) end
-  return { title = first:gsub("^#+%s*", ""), content = rest:match("^%s*(.-)%s*$") }
+  return { title = (first:gsub("^#+%s*", "")), content = trim(rest) }
 end
 
 -- Product documents from files (text or Markdown), read and checked -> {name, text}.
@@ -164,7 +165,8 @@ local function new_run(db, opts)
     for k, v in pairs(req or {}) do r_req[k] = v end
     local cache = r_req.cache
     r_req.cache = nil
-    local r = require("candor.llm").ask(tier, r_req, { db = db, cache = cache, retry = run.retry })
+    local r, err = require("candor.llm").call_target(run.target(tier), r_req, { db = db, cache = cache, retry = run.retry })
+    if not r then error(string.format("%s call (%s) failed: %s", tier, r_req.purpose or "unspecified", err.message), 0) end
     run.tokens.input, run.tokens.output = run.tokens.input + r.input_tokens, run.tokens.output + r.output_tokens
     run.tokens.calls = run.tokens.calls + 1
     local step = async.context().step
@@ -173,12 +175,31 @@ local function new_run(db, opts)
     return r
   end
 
+  -- Each tier resolved once for the job, through the job's own profile.
+  local targets = {}
+  function run.target(tier)
+    local t = targets[tier]
+    if not t then
+      t = require("candor.llm.profiles").resolve(tier, { db = db, profile = run.profile })
+      targets[tier] = t
+    end
+    return t
+  end
+
   local quality = require "candor.quality"
-  -- The voice's banned phrases: settings and voice lists, plus the LLM's for this pain.
+  -- The voice's banned phrases: settings and voice lists, plus the LLM's for this
+  -- pain (kept per voice until the LLM's list for it arrives).
+  local banned = {}
   function run.banned_for(voice)
-    local list = quality.banned_phrases(db, voice)
+    local list = banned[voice.slug]
+    if list then return list end
+    list = quality.banned_phrases(db, voice)
     for _, p in ipairs(run.banned_llm[voice.slug] or {}) do list[#list + 1] = p end
+    banned[voice.slug] = list
     return list
+  end
+  function run.set_banned(voice, phrases)
+    run.banned_llm[voice.slug], banned[voice.slug], run.lexicons[voice.slug] = phrases, nil, nil
   end
   function run.lexicon_for(voice)
     local lex = run.lexicons[voice.slug]
@@ -227,7 +248,7 @@ local function steps(run)
   end)
   S.banned_words = stepper(run, function(v) return "banned-words " .. v.slug end, function(r, voice)
     local phrases, fallback = research.banned_words(r, voice)
-    r.banned_llm[voice.slug], r.lexicons[voice.slug] = phrases, nil
+    r.set_banned(voice, phrases)
     if fallback then r.log("banned words for %s: fell back to the default lists (%s)", voice.slug, fallback) end
     return phrases
   end)
