@@ -207,3 +207,45 @@ T.test("a prompt file edited between two runs changes the second run", function(
   if not ok then error(err, 0) end
   db:close()
 end)
+
+T.test("banned words: proposed per voice, cached by voice and pain across jobs, part of the scorer's lexicon", function()
+  local db = F.db()
+  local cache = T.tmpdir() .. "/cache.db"
+  -- the first draft uses a phrase only the LLM's banned list names
+  local script = F.script(db, { { purpose = "^generate", times = 1, text = F.good .. "\nIt is a real game-changer for us.\n" } })
+  F.with_fake(script, function(fake)
+    local job, stored = F.generate(db, { cache = cache })
+    T.eq(F.calls(fake, "^research:banned"), 1)
+    local first = steps_named(job, "^refine")[1].iterations[1]
+    T.eq(first.pass, false, "the banned phrase failed the draft")
+    local flagged = false
+    for _, f in ipairs(first.failing) do if f == "vendor_speak" then flagged = true end end
+    T.ok(flagged, "scored as vendor-speak")
+    T.eq(stored[1].variants[1].scores.pass, true, "the rewrite without it passes")
+    F.generate(db, { cache = cache })
+    T.eq(F.calls(fake, "^research:banned"), 1, "the second job with the same voice and pain used the cache")
+  end)
+  db:close()
+end)
+
+T.test("banned words: a failed call falls back to the voice's and settings' lists and the job goes on", function()
+  local db = F.db()
+  F.with_fake(F.script(db, { { purpose = "^research:banned", fault = "500" } }), function(fake)
+    local job = F.generate(db, {})
+    T.eq(job.status, "completed")
+    T.eq(F.calls(fake, "^research:banned"), 4, "retried, then given up")
+    local st = steps_named(job, "^banned")[1]
+    T.eq(st.status, "fallback")
+    T.contains(st.note, "HTTP 500")
+  end)
+  db:close()
+end)
+
+T.test("evidence level: strong needs 3 URLs from 2 sites, partial 1, product-only none", function()
+  local level = require("candor.pipeline.research").evidence_level
+  local function u(url, site) return { url = url, site = site } end
+  T.eq(level { u("https://a/1", "a"), u("https://a/2", "a"), u("https://b/3", "b") }, "strong")
+  T.eq(level { u("https://a/1", "a"), u("https://a/2", "a"), u("https://a/3", "a") }, "partial", "one site only")
+  T.eq(level { u("https://a/1", "a"), u("https://a/1", "a"), u("https://b/3", "b") }, "partial", "the same URL twice counts once")
+  T.eq(level {}, "product-only")
+end)

@@ -1,11 +1,11 @@
 -- Adversarial: a draft, then two rounds of a hostile practitioner's attack and
 -- a rewrite that answers it, then scoring and refinement to the gates.
 return {
+  kind = "pipeline",   -- run by 'candor generate', which gives ctx.step
   description = "Draft, then two rounds of hostile-practitioner attack and answer; refine to the gates.",
   params = {
     pain = "the pain point (row)", assets = "asset types", voices = "voice profiles (rows)",
-    focus = { "focus instructions", default = "" }, force = { "unused here", default = false },
-    text = { "unused here", default = "" },
+    focus = { "focus instructions", default = "" },
     rounds = { "attack-and-answer rounds", type = "number", default = 2 },
   },
   tiers = { "pro", "flash", "research", "judge" },

@@ -2,11 +2,11 @@
 -- practitioner, economic buyer, skeptic by default) written at once, then one
 -- synthesis that keeps the strongest material of each, refined to the gates.
 return {
+  kind = "pipeline",   -- run by 'candor generate', which gives ctx.step
   description = "Three drafts from different angles at once, one synthesis; refine to the gates.",
   params = {
     pain = "the pain point (row)", assets = "asset types", voices = "voice profiles (rows)",
-    focus = { "focus instructions", default = "" }, force = { "unused here", default = false },
-    text = { "unused here", default = "" },
+    focus = { "focus instructions", default = "" },
   },
   tiers = { "pro", "flash", "research", "judge" },
 

@@ -3,12 +3,12 @@
 -- words. Drafts start in the community's language with no product in them; the
 -- product is layered in afterwards, then scored and refined to the gates.
 return {
+  kind = "pipeline",   -- run by 'candor generate', which gives ctx.step
   description = "Evidence first; draft in practitioners' words, then layer the product in; refine to the gates.",
   params = {
     pain = "the pain point (row)", assets = "asset types", voices = "voice profiles (rows)",
     focus = { "focus instructions", default = "" },
     force = { "run even when no community evidence is found", type = "boolean", default = false },
-    text = { "unused here", default = "" },
   },
   tiers = { "pro", "flash", "research", "judge" },
 

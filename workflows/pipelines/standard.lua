@@ -3,11 +3,11 @@
 -- once), then every asset type in every voice at once: draft, score, refine to
 -- the voice's gates, and store each asset with its variants and traceability.
 return {
+  kind = "pipeline",   -- run by 'candor generate', which gives ctx.step
   description = "Research in parallel, draft every asset in every voice, judge, refine to the gates, store.",
   params = {
     pain = "the pain point (row)", assets = "asset types", voices = "voice profiles (rows)",
-    focus = { "focus instructions", default = "" }, force = { "unused here", default = false },
-    text = { "unused here", default = "" },
+    focus = { "focus instructions", default = "" },
   },
   tiers = { "pro", "flash", "research", "judge" },
 

@@ -3,10 +3,10 @@
 -- set, and marked as not judged otherwise), gated and stored with its
 -- traceability, exactly like a generated asset.
 return {
+  kind = "pipeline",   -- run by 'candor generate', which gives ctx.step
   description = "Score and store supplied text (--text FILE|-) with full gates and traceability; no generation.",
   params = {
     pain = "the pain point (row)", assets = "one asset type", voices = "voice profiles (rows)",
-    focus = { "unused here", default = "" }, force = { "unused here", default = false },
     text = "the text to score and store",
   },
   tiers = {},

@@ -41,6 +41,10 @@ function M.run(app, opts, pos)
     params[k] = v
   end
   local wf = workflow.load(pos[1])
+  if wf.kind == "pipeline" then
+    error(args.usage_error(string.format("'%s' is a generation pipeline: run it with 'candor generate --pipeline %s ...'",
+      pos[1], (wf.name:gsub("^pipelines/", "")))), 0)
+  end
   params = workflow.check_params(wf, params)
   local quiet = opts.json or not app.tty
   local task = workflow.run(wf, params, {

@@ -15,6 +15,7 @@ return {
       local e = { name = name, path = f.path, user = f.user, overrides_builtin = (f.shadows or 0) > 0 }
       if ok then
         e.description = wf.description
+        e.kind = wf.kind
         e.params = {}
         for k, spec in pairs(wf.params) do
           local s = workflow.param_spec(spec)
@@ -36,7 +37,11 @@ return {
       if e.error then app.out("    cannot load: ", e.error, "\n")
       else
         if e.description ~= "" then app.out("    ", e.description, "\n") end
-        for _, p in ipairs(e.params) do
+        if e.kind == "pipeline" then
+          app.out("    run: candor generate --pipeline ", (e.name:gsub("^pipelines/", "")),
+            " --pain TEXT --assets LIST --voices LIST\n")
+        end
+        for _, p in ipairs(e.kind == "pipeline" and {} or e.params) do
           local default = p.default ~= nil and tostring(p.default) or nil
           if default and #default > 40 then default = default:sub(1, 37) .. "..." end
           local extra = p.required and "" or (default and (" [default: " .. default .. "]") or " [optional]")

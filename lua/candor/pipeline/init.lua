@@ -229,7 +229,7 @@ local function stepper(run, label_of, fn)
       st:finish("failed", { error = type(res) == "table" and res.message or tostring(res) })
       error(res, 0)
     end
-    st:finish(res.status or "done")
+    st:finish(st.outcome or "done", st.outcome_note and { note = st.outcome_note } or nil)
     return table.unpack(res, 1, res.n)
   end
 end
@@ -249,7 +249,11 @@ local function steps(run)
   S.banned_words = stepper(run, function(v) return "banned-words " .. v.slug end, function(r, voice)
     local phrases, fallback = research.banned_words(r, voice)
     r.set_banned(voice, phrases)
-    if fallback then r.log("banned words for %s: fell back to the default lists (%s)", voice.slug, fallback) end
+    if fallback then
+      local st = async.context().step
+      st.outcome, st.outcome_note = "fallback", "the call failed, so the voice's and settings' lists stand alone: " .. fallback
+      r.log("banned words for %s: fell back to the default lists (%s)", voice.slug, fallback)
+    end
     return phrases
   end)
   S.community_evidence = stepper(run, function() return "community-evidence" end, function(r)
