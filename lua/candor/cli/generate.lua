@@ -46,6 +46,14 @@ local function list(s)
   return out
 end
 
+-- A pain given in words: its first line (at most 120 characters) is the title.
+local function pain_from_text(text)
+  local first = text:match("^%s*([^\n]*)") or ""
+  local cut = #first > 120 and utf8.offset(first, 118)
+  if cut then first = (first:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..." end
+  return { title = first, content = text }
+end
+
 local function fmt(x) return x and string.format("%.1f", x) or "-" end
 
 -- Draws one progress line on a terminal (redrawn in place), plain lines otherwise.
@@ -125,7 +133,7 @@ function M.run(app, opts)
   local pipeline = require "candor.pipeline"
   local db = app.db()
   local run = pipeline.prepare(db, {
-    pipeline = opts.pipeline, pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and { title = opts.pain, content = opts.pain }),
+    pipeline = opts.pipeline, pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and pain_from_text(opts.pain)),
     pain_file = opts["pain-file"], documents = opts.doc, assets = list(opts.assets), voices = list(opts.voices),
     focus = opts.focus, force = opts.force, text = text, max_iterations = max_it, profile = opts.profile,
     priority = opts.priority,

@@ -29,7 +29,8 @@ end
 -- attempt(n) -> result | nil, err ({kind, message, retryable, retry_after}).
 -- err.attempts lists {kind, message, waited_ms} for each try.
 function M.call(attempt, policy)
-  local p = setmetatable(policy or {}, { __index = M.defaults })
+  local p = setmetatable({}, { __index = M.defaults })   -- the caller's table stays as it was
+  for k, v in pairs(policy or {}) do p[k] = v end
   local sleep = p.sleep or async.sleep
   local history = {}
   for n = 1, p.attempts do
