@@ -65,3 +65,15 @@ T.test("llm stats and profiles", function()
   T.eq(p.tiers[1].base_url, fake.url .. "/v1")
   fake.close()
 end)
+
+T.test("llm ask on a grounded tier prints the answer's sources after it", function()
+  local fake = Fake.start { { text = "Flaky tests are common.", sources = { { url = "https://example.org/a", title = "example.org" } } } }
+  local dir = T.tmpdir()
+  local r = T.candor_async({ "llm", "ask", "--tier", "research", "what do people say about flaky tests" },
+    { env = { CANDOR_DB = dir .. "/c.db", HOME = dir, XDG_CONFIG_HOME = dir .. "/config", CANDOR_PROFILE = "economy",
+              GEMINI_API_KEY = "g", GEMINI_BASE_URL = fake.url }, unset = { "CANDOR_PATH", "GOOGLE_API_KEY" } })
+  T.eq(r.code, 0, r.err)
+  T.eq(r.out, "Flaky tests are common.\n\nSources:\n  [1] example.org https://example.org/a\n")
+  T.ok(fake.calls[1].body.tools, "the research tier is grounded")
+  fake.close()
+end)

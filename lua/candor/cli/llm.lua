@@ -57,6 +57,13 @@ local function ask(app, opts, pos)
   else
     app.out(result.text, result.text:sub(-1) == "\n" and "" or "\n")
   end
+  -- a grounded answer says where it came from
+  if not opts.json and type(result.sources) == "table" and #result.sources > 0 then
+    app.out("\nSources:\n")
+    for i, src in ipairs(result.sources) do
+      app.out(string.format("  [%d] %s%s\n", i, src.title and (src.title .. " ") or "", src.url or ""))
+    end
+  end
   if app.verbose then
     io.stderr:write(string.format("%s:%s, %d in / %d out tokens, %d ms\n", result.provider, result.model,
       result.input_tokens, result.output_tokens, result.latency_ms))
