@@ -11,4 +11,16 @@ function M.trim(s)
   return s:sub(first, last)
 end
 
+-- fold(s) -> s lower-cased (ASCII), every run of whitespace one space, trimmed:
+-- the form in which two texts are compared (a quote against its post, two posts).
+function M.fold(s)
+  return M.trim((s:lower():gsub("%s+", " ")))
+end
+
+-- content_hash(title, content) -> hex sha256 of the folded title and content:
+-- how pain points are told apart (discovery's de-duplication, manual pains).
+function M.content_hash(title, content)
+  return require("core.crypto").sha256(M.fold(title .. "\n" .. content))
+end
+
 return M

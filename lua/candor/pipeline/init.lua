@@ -5,7 +5,6 @@
 -- and mark the job completed or failed. The run state below is the job's own:
 -- two jobs at once share no profile, cache or progress.
 local async = require "candor.async"
-local crypto = require "core.crypto"
 local json = require "candor.json"
 local paths = require "candor.paths"
 local prompt = require "candor.prompt"
@@ -26,11 +25,8 @@ local function check_utf8(text, what)
   return text
 end
 
--- The content hash discovery uses too: lower-cased title and content, spaces folded.
-function M.content_hash(title, content)
-  local norm = trim((title .. "\n" .. content):lower():gsub("%s+", " "))
-  return crypto.sha256(norm)
-end
+-- The content hash discovery uses too (candor.text: lower-cased, spaces folded).
+M.content_hash = require("candor.text").content_hash
 
 -- A pain point from {id =} or {title, content, author, source_url} -> its row.
 -- A manual pain is stored once as a discovered_pain_points row (source 'manual',
