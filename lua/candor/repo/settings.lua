@@ -22,4 +22,22 @@ function R:set_value(db, key, value, description)
   return true
 end
 
+-- The value set for exactly this priority (no fallback to the global one), or nil.
+function R:get_scoped(db, key, priority_id)
+  return db:value("SELECT value FROM settings WHERE key = ? AND priority_id = ? LIMIT 1", key, priority_id)
+end
+
+-- set_scoped(db, key, value, priority_id [, description]): the priority's own row.
+function R:set_scoped(db, key, value, priority_id, description)
+  local row = db:first("SELECT id FROM settings WHERE key = ? AND priority_id = ?", key, priority_id)
+  if row then return self:update(db, row.id, { value = value, description = description }) end
+  self:insert(db, { key = key, value = value, priority_id = priority_id, description = description or "" })
+  return true
+end
+
+-- delete_scoped(db, key, priority_id) -> true when a row went.
+function R:delete_scoped(db, key, priority_id)
+  return db:run("DELETE FROM settings WHERE key = ? AND priority_id = ?", key, priority_id) > 0
+end
+
 return R
