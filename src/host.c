@@ -5,6 +5,7 @@
 #include "edit.h"
 #include "score.h"
 #include "http.h"
+#include "coretime.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -410,6 +411,7 @@ int host_init(Host *h, char *err, size_t errlen) {
     host_preload(L, "core.edit", luaopen_core_edit);
     host_preload(L, "core.score", luaopen_core_score);
     host_preload(L, "core.http", luaopen_core_http);
+    host_preload(L, "core.time", luaopen_core_time);
     return 0;
 }
 
