@@ -6,4 +6,9 @@ local R = repo.define("action_jobs", {
   { "progress", "int" }, { "result", "json" }, "error_message", "created_at", "updated_at",
 })
 
+-- A session's action jobs, oldest first.
+function R:for_session(db, session_id)
+  return self:list(db, { session_id = session_id })
+end
+
 return R

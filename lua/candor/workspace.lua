@@ -1,0 +1,622 @@
+-- The workspace: sessions owned by a user, their versions per asset type, edits,
+-- diffs and exports. One implementation for the CLI now and the HTTP API later:
+-- every read and write goes through the owner's handle (for_user), so a session
+-- of another user reads as missing.
+--   local W = require("candor.workspace").for_user(db, "local")
+--   local s = W:create{pain = {title = "...", content = "..."}, asset_types = {"battlecard"}}
+--   W:generate(s.id) ; W:edit(s.id, "battlecard", text) ; print(W:diff(s.id, 1, 2, "battlecard"))
+local async = require "candor.async"
+local json = require "candor.json"
+local trim = require("candor.text").trim
+
+local M = {}
+
+M.LOCAL = "local"   -- the CLI's default user, created at 'candor init' or on first use
+M.name_tier = "flash"
+
+local null = json.null
+
+local function usage(msg) return { kind = "usage", message = msg } end
+
+local function check_utf8(text, what)
+  local ok, bad = utf8.len(text)
+  if not ok then error(usage(string.format("%s is not valid UTF-8 (byte %d)", what, bad)), 0) end
+  return text
+end
+
+-- s cut to at most max characters at a word boundary, with "..." when cut.
+local function shorten(s, max)
+  s = trim((s or ""):gsub("%s+", " "))
+  if (utf8.len(s) or #s) <= max then return s end
+  local cut = utf8.offset(s, max - 2) or (max - 2)
+  return (s:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..."
+end
+
+-- A name a user gave: one line, not empty, at most 200 characters.
+local function check_name(name)
+  if type(name) ~= "string" then error(usage("a session name must be text"), 0) end
+  check_utf8(name, "the session name")
+  name = trim(name:gsub("%s+", " "))
+  if name == "" then error(usage("the session name is empty"), 0) end
+  if (utf8.len(name) or #name) > 200 then error(usage("the session name is longer than 200 characters"), 0) end
+  return name
+end
+
+local function bind(db) return require("candor.repo").bind(db) end
+
+---------------------------------------------------------------- users
+
+-- local_user(db) -> the local default user ("local"), created when missing.
+function M.local_user(db)
+  return (require("candor.repo.users"):ensure(db, { username = M.LOCAL, email = "local@localhost",
+    password_hash = "!", display_name = "Local user" }))
+end
+
+local W = {}
+W.__index = W
+
+-- for_user(db, user_row_or_name) -> the workspace of that user.
+function M.for_user(db, user)
+  local users = require "candor.repo.users"
+  local row
+  if type(user) == "string" then
+    if user == M.LOCAL then row = M.local_user(db)
+    else
+      row = users:by_username(db, user)
+      if not row then
+        error(string.format("no user '%s' (the CLI's own user is '%s', made by 'candor init'; leave out --user to use it)",
+          user, M.LOCAL), 0)
+      end
+    end
+  elseif type(user) == "table" and type(user.id) == "string" then
+    row = users:get(db, user.id)
+    if not row then error(string.format("no user '%s'", tostring(user.username or user.id)), 0) end
+  else
+    error("workspace.for_user: a user row or username expected", 2)
+  end
+  if row.is_active == false then error(string.format("user '%s' is deactivated", row.username), 0) end
+  return setmetatable({ db = db, user = row, R = bind(db), background = {} }, W)
+end
+
+---------------------------------------------------------------- sessions
+
+local function missing(id) error(string.format("no session '%s'", tostring(id)), 0) end
+
+-- get(id) -> the session row when this user owns it; raises "no session 'ID'"
+-- for a missing id and for another user's alike. A session left generating by a
+-- process that stopped reads as failed, as its job does.
+function W:get(id)
+  if type(id) == "table" then id = id.id end
+  if type(id) ~= "string" then missing(id) end
+  local s = self.R.sessions.owned(id, self.user.id)
+  if not s then missing(id) end
+  if s.status == "generating" and s.job_id then
+    local job = self.R.generation_jobs.get(s.job_id)
+    if job and job.status == "failed" then   -- its process stopped mid-run (see jobs.recover)
+      self.R.sessions.update(s.id, { status = "failed" })
+      s.status = "failed"
+    end
+  end
+  return s
+end
+
+local function meta(s) return type(s.metadata) == "table" and s.metadata or {} end
+
+local function pain_of_opts(p)
+  if type(p) ~= "table" then error(usage("give the pain point: {id = ...} or {title =, content =}"), 0) end
+  return p
+end
+
+-- The default name: the pain's title, short enough for a list.
+local function default_name(pain) return shorten(pain.title ~= "" and pain.title or pain.content, 60) end
+
+-- create{pain = {id=} | {title, content, author, source_url}, documents = {paths},
+--   asset_types = {...}|{"all"}, voice = slug, voices = {slugs}, pipeline = name,
+--   focus = text, name = text, priority = slug, profile = name} -> session row.
+-- Every input is checked (and every document read) before anything is written;
+-- then the pain point, the documents and the session are one transaction.
+function W:create(o)
+  o = o or {}
+  local db, R = self.db, self.R
+  local pipeline = require "candor.pipeline"
+  local documents = require "candor.documents"
+  local pain_in = pain_of_opts(o.pain)
+  local assets = pipeline.resolve_assets(o.asset_types)
+  local voices = pipeline.resolve_voices(db, R, o.voices and #o.voices > 0 and o.voices or (o.voice and { o.voice }) or nil)
+  local primary = o.voice and pipeline.resolve_voices(db, R, { o.voice })[1] or voices[1]
+  local name = o.name and check_name(o.name)
+  local pname = o.pipeline or require("candor.repo.settings"):get_value(db, "default_pipeline") or "standard"
+  local wf = require("candor.workflow").load("pipelines/" .. pname)
+  if wf.needs_text then error(usage(string.format("pipeline '%s' scores supplied text; a session generates its own", pname)), 0) end
+  if wf.single_asset and #assets ~= 1 then
+    error(usage(string.format("pipeline '%s' stores one asset type: give exactly one", pname)), 0)
+  end
+  local focus = o.focus and trim(check_utf8(o.focus, "the focus instructions")) or nil
+  if focus == "" then focus = nil end
+  local docs = {}
+  for _, path in ipairs(o.documents or {}) do docs[#docs + 1] = documents.read(path) end
+  if pain_in.id then
+    if not R.discovered_pain_points.get(pain_in.id) then pipeline.resolve_pain(db, R, pain_in) end   -- raises
+  else
+    check_utf8((pain_in.title or "") .. (pain_in.content or ""), "the pain point")
+    if not ((pain_in.title or "") .. (pain_in.content or "")):match("%S") then error(usage("the pain point is empty"), 0) end
+  end
+  local voice_ids = {}
+  for i, v in ipairs(voices) do voice_ids[i] = v.id end
+  return db:transaction(function()
+    local pain = pipeline.resolve_pain(db, R, pain_in, o.priority)
+    local doc_ids = {}
+    for i, d in ipairs(docs) do doc_ids[i] = R.product_documents.store(d).id end
+    local row = R.sessions.insert {
+      user_id = self.user.id, name = name or default_name(pain), pain_point_id = pain.id,
+      voice_profile_id = primary.id, asset_types = json.array(assets), status = "pending",
+      manual_pain_point = not pain_in.id and { title = pain.title, description = pain.content,
+        author = pain_in.author, source_url = pain_in.source_url } or null,
+      product_doc_ids = json.array(doc_ids), focus_instructions = focus or null, pipeline = wf.name:gsub("^pipelines/", ""),
+      metadata = { voiceProfileIds = json.array(voice_ids), modelProfile = o.profile, named_by_user = name ~= nil },
+      is_archived = false,
+    }
+    return R.sessions.get(row.id)
+  end)
+end
+
+-- list{status =, search =, archived = bool|"all", limit =} -> this user's sessions.
+function W:list(o)
+  o = o or {}
+  return self.R.sessions.search(self.user.id, { status = o.status, search = o.search, archived = o.archived, limit = o.limit })
+end
+
+-- rename(id, name) -> row: the user's name, kept from then on (generation no longer names it).
+function W:rename(id, name)
+  local s = self:get(id)
+  name = check_name(name)
+  local m = meta(s)
+  m.named_by_user = true
+  self.R.sessions.update(s.id, { name = name, metadata = m })
+  return self.R.sessions.get(s.id)
+end
+
+-- archive(id [, bool = true]) -> row
+function W:archive(id, on)
+  local s = self:get(id)
+  self.R.sessions.update(s.id, { is_archived = on ~= false })
+  return self.R.sessions.get(s.id)
+end
+
+-- delete(id) -> true: the session with its versions, messages, action jobs and
+-- LLM call log (ON DELETE CASCADE); the pain point, documents and job stay.
+function W:delete(id)
+  local s = self:get(id)
+  return self.R.sessions.delete(s.id)
+end
+
+-- The session a method was handed (row or id), checked as get does.
+function W:own(s)
+  if type(s) == "table" and s.id and s.user_id == self.user.id then return s end
+  return self:get(s)
+end
+
+-- voice(session) -> the session's voice row (its primary voice, else the default).
+function W:voice(s)
+  s = self:own(s)
+  local v = s.voice_profile_id and self.R.voice_profiles.get(s.voice_profile_id)
+  if not v then v = require("candor.pipeline").resolve_voices(self.db, self.R, nil)[1] end
+  return v
+end
+
+-- voices(session) -> the voice rows generation uses (metadata.voiceProfileIds, else the primary).
+function W:voices(s)
+  s = self:own(s)
+  local out = {}
+  for _, id in ipairs(type(meta(s).voiceProfileIds) == "table" and meta(s).voiceProfileIds or {}) do
+    local v = self.R.voice_profiles.get(id)
+    if v then out[#out + 1] = v end
+  end
+  if #out == 0 then out[1] = self:voice(s) end
+  return out
+end
+
+-- pain(session) -> the discovered pain point row, or (when that row is gone) the
+-- manual pain as {title, content, author, source_url, source_type = "manual"}.
+function W:pain(s)
+  s = self:own(s)
+  local p = s.pain_point_id and self.R.discovered_pain_points.get(s.pain_point_id)
+  if p then return p end
+  local m = type(s.manual_pain_point) == "table" and s.manual_pain_point
+  if m then
+    return { title = m.title or "", content = m.description or m.title or "", author = m.author or "",
+             source_url = m.source_url or "", source_type = "manual" }
+  end
+  error(string.format("session '%s' has lost its pain point (it was deleted)", s.id), 0)
+end
+
+-- documents(session) -> the product_documents rows, in the order they were given.
+function W:documents(s)
+  s = self:own(s)
+  return self.R.product_documents.by_ids(type(s.product_doc_ids) == "table" and s.product_doc_ids or {})
+end
+
+---------------------------------------------------------------- versions
+
+local SCORE_COLUMNS = {
+  { "slop", "slop_score" }, { "vendor_speak", "vendor_speak_score" }, { "authenticity", "authenticity_score" },
+  { "specificity", "specificity_score" }, { "persona_avg", "persona_avg_score" },
+}
+M.score_columns = SCORE_COLUMNS
+
+-- version row -> {slop =, vendor_speak =, authenticity =, specificity =, persona_avg =}
+function M.scores_of(v)
+  local out = {}
+  for _, c in ipairs(SCORE_COLUMNS) do out[c[1]] = v[c[2]] end
+  return out
+end
+
+local function check_asset(s, asset_type)
+  for _, a in ipairs(s.asset_types or {}) do if a == asset_type then return asset_type end end
+  local list = table.concat(s.asset_types or {}, ", ")
+  error(usage(string.format("session '%s' has no asset type '%s' (it has: %s)", s.id, tostring(asset_type), list)), 0)
+end
+
+-- add_version(session_id, asset_type, {content, source, source_detail, scores =
+--   {slop, vendor_speak, authenticity, specificity, persona_avg}, passes_gates,
+--   activate = true}) -> the version row. The number is max + 1 for the session
+-- and asset type, assigned in one BEGIN IMMEDIATE transaction with the insert and
+-- the active switch (see repo.session_versions.add): unique and gap-free.
+function W:add_version(session_id, asset_type, o)
+  local s = self:get(session_id)
+  check_asset(s, asset_type)
+  o = o or {}
+  if type(o.content) ~= "string" then error(usage("a version needs its content (text)"), 0) end
+  check_utf8(o.content, "the version's text")
+  if not o.content:match("%S") then error(usage("a version's text cannot be empty"), 0) end
+  local fields = { session_id = s.id, asset_type = asset_type, content = o.content, source = o.source or "edit",
+                   source_detail = o.source_detail or null, passes_gates = o.passes_gates == true }
+  local sc = o.scores or {}
+  for _, c in ipairs(SCORE_COLUMNS) do
+    local v = sc[c[1]]
+    if v ~= nil and v ~= null then fields[c[2]] = tonumber(v) end
+  end
+  local db = self.db
+  local v = db:transaction(function()
+    local row = self.R.session_versions.add(fields, o.activate ~= false)
+    self.R.sessions.update(s.id, {})   -- updated_at: the session changed
+    return row
+  end)
+  return self.R.session_versions.get(v.id)
+end
+
+-- version(session_id, ref [, asset_type]) -> the session's version with that id,
+-- or that number of asset_type (which may be left out when the session has one).
+function W:version(session_id, ref, asset_type)
+  local s = self:get(session_id)
+  local R = self.R.session_versions
+  if type(ref) == "table" then ref = ref.id end
+  local n = math.tointeger(tonumber(ref))
+  if n and tostring(n) == tostring(ref) then
+    if not asset_type then
+      if #(s.asset_types or {}) ~= 1 then
+        error(usage(string.format("version %d of which asset type? (session '%s' has %s)", n, s.id,
+          table.concat(s.asset_types or {}, ", "))), 0)
+      end
+      asset_type = s.asset_types[1]
+    end
+    local v = R.by_number(s.id, asset_type, n)
+    if not v then error(string.format("session '%s' has no version %d of %s", s.id, n, asset_type), 0) end
+    return v
+  end
+  local v = type(ref) == "string" and R.get(ref)
+  if not v or v.session_id ~= s.id then error(string.format("no version '%s' in session '%s'", tostring(ref), s.id), 0) end
+  if asset_type and v.asset_type ~= asset_type then
+    error(string.format("version '%s' is of %s, not %s", ref, v.asset_type, asset_type), 0)
+  end
+  return v
+end
+
+-- versions(session_id [, asset_type]) -> rows by asset type and number.
+function W:versions(session_id, asset_type)
+  local s = self:get(session_id)
+  if asset_type then check_asset(s, asset_type) end
+  return self.R.session_versions.for_session(s.id, asset_type)
+end
+
+-- active(session_id) -> {asset_type -> active version}
+function W:active(session_id)
+  local s = self:get(session_id)
+  local out = {}
+  for _, v in ipairs(self.R.session_versions.active(s.id)) do out[v.asset_type] = v end
+  return out
+end
+
+-- activate(session_id, version_id) -> the version, now its asset type's active one.
+function W:activate(session_id, version_id, asset_type)
+  local v = self:version(session_id, version_id, asset_type)
+  self.R.session_versions.activate(v)
+  self.R.sessions.update(v.session_id, {})
+  return self.R.session_versions.get(v.id)
+end
+
+---------------------------------------------------------------- scoring
+
+-- A run as candor.pipeline.judge needs it, for one session: its pain, the LLM
+-- tiers through the session's profile, calls logged with the session id.
+function W:judge_run(s)
+  local db, R = self.db, self.R
+  local quality = require "candor.quality"
+  local prompt = require "candor.prompt"
+  local llm = require "candor.llm"
+  local profile = meta(s).modelProfile
+  local run = { db = db, repo = R, score_cache = {}, judges = true, pain = self:pain(s), lexicons = {} }
+  function run.lexicon_for(voice)
+    local lex = run.lexicons[voice.slug]
+    if not lex then
+      lex = quality.lexicon { db = db, voice_row = voice }
+      run.lexicons[voice.slug] = lex
+    end
+    return lex
+  end
+  function run.critics() return R.persona_critics.active() end
+  function run.llm(tier, name, vars, req)
+    local p = prompt.render(name, vars)
+    local r_req = { system = p.system, prompt = p.user or p.text }
+    for k, v in pairs(req or {}) do r_req[k] = v end
+    local r, err = llm.call(tier, r_req, { db = db, profile = profile, retry = self.retry })
+    if not r then error(string.format("%s call (%s) failed: %s", tier, r_req.purpose or "unspecified", err.message), 0) end
+    r.prompt = { system = p.system, user = p.user or p.text }
+    return r
+  end
+  return run
+end
+
+-- The deterministic scores of a text for the session's voice (no LLM call).
+function W:quick_score(s, text)
+  local quality = require "candor.quality"
+  local voice = self:voice(s)
+  local r = quality.score(text, { voice = voice, db = self.db })
+  return r, voice
+end
+
+local function spawn_background(self, name, fn, ctx)
+  local task = async.spawn(fn, { name = name, ctx = ctx })
+  self.background[#self.background + 1] = task
+  return task
+end
+
+-- edit(session_id, asset_type, text) -> the new version (active), scored at once
+-- by the deterministic scorers; the LLM judges run after in a background task
+-- that fills in authenticity, persona fit and the gates (source_detail.judged),
+-- or records source_detail.judge_error. Returns nil, "no change" when the text
+-- is the active version's. wait_background() waits for the judges.
+function W:edit(session_id, asset_type, text)
+  local s = self:get(session_id)
+  check_asset(s, asset_type)
+  if type(text) ~= "string" then error(usage("edit: the new text expected"), 0) end
+  check_utf8(text, "the edited text")
+  text = text:gsub("%s+$", "")
+  if not text:match("%S") then error(usage("the edited text is empty"), 0) end
+  local current = self:active(s.id)[asset_type]
+  if current and current.content:gsub("%s+$", "") == text then return nil, "no change" end
+  local det, voice = self:quick_score(s, text)
+  local detail = { judged = false, voice = voice.slug, from_version = current and current.version_number or nil,
+                   from_version_id = current and current.id or nil, scored = "deterministic" }
+  local v = self:add_version(s.id, asset_type, { content = text, source = "edit", source_detail = detail,
+    scores = det.scores, passes_gates = det.pass, activate = true })
+  self:judge_later(v)
+  return v
+end
+
+-- judge_later(version) -> task: the LLM judges on a version in the background.
+-- When they finish the version gets authenticity and persona scores, the gates
+-- over every score, and source_detail.judged = true; a failure is kept in
+-- source_detail.judge_error and the deterministic scores stand.
+function W:judge_later(v)
+  local s = self:get(v.session_id)
+  local judge = require "candor.pipeline.judge"
+  local db, R = self.db, self.R
+  return spawn_background(self, "judge " .. v.asset_type .. " v" .. v.version_number, function()
+    local ok, res = pcall(function()
+      local run = self:judge_run(s)
+      return judge.score(run, { asset = v.asset_type, voice = self:voice(s), content = v.content })
+    end)
+    local now = R.session_versions.get(v.id)
+    if not now then return end   -- deleted meanwhile
+    local detail = type(now.source_detail) == "table" and now.source_detail or {}
+    local fields = {}
+    if ok then
+      local sc = res.scores
+      detail.judged, detail.judge_error = true, nil
+      detail.scored = "deterministic + judge"
+      detail.narrative_arc = sc.narrative_arc
+      detail.source = res.source
+      local failing = {}
+      for _, f in ipairs(res.failing) do failing[#failing + 1] = f.dimension end
+      detail.failing = json.array(failing)
+      fields.authenticity_score = sc.authenticity
+      fields.persona_avg_score = sc.persona_avg or null
+      fields.passes_gates = res.pass
+    else
+      detail.judged = false
+      detail.judge_error = type(res) == "table" and (res.message or json.encode(res)) or tostring(res)
+    end
+    fields.source_detail = detail
+    R.session_versions.update(v.id, fields)
+    require("candor.llm.log").flush(db)
+  end, { session_id = s.id, purpose = "workspace:judge" })
+end
+
+-- wait_background() -> the tasks' errors (a list, empty when all went well).
+function W:wait_background()
+  local errs = {}
+  while #self.background > 0 do
+    local task = table.remove(self.background, 1)
+    async.join(task)
+    if task.status ~= "done" then errs[#errs + 1] = tostring(task.error) end
+  end
+  return errs
+end
+
+---------------------------------------------------------------- generation
+
+-- The session's short name from one flash-tier call, or nil, error.
+function W:name_from_results(s, stored, profile)
+  local titles = {}
+  for _, st in ipairs(stored) do titles[#titles + 1] = "- " .. st.asset_type .. ": " .. (st.title or "") end
+  local pain = self:pain(s)
+  local ok, r = pcall(function()
+    local p = require("candor.prompt").render("workspace/session_name", { pain_title = pain.title,
+      pain_content = pain.content, assets = table.concat(titles, "\n"), focus = s.focus_instructions or "" })
+    local res, err = require("candor.llm").call(M.name_tier, { system = p.system, prompt = p.user or p.text,
+      purpose = "workspace:name" }, { db = self.db, profile = profile, retry = self.retry })
+    if not res then error(err.message, 0) end
+    return res.text
+  end)
+  if not ok then return nil, type(r) == "table" and (r.message or json.encode(r)) or tostring(r) end
+  local name = trim((r or ""):match("^%s*([^\n]*)") or "")
+  name = name:gsub("^#+%s*", ""):gsub("^[%*_\"'`“”]+", ""):gsub("[%*_\"'`“”]+$", ""):gsub("^[Nn]ame:%s*", "")
+  name = trim(name:gsub("%.$", ""))
+  if name == "" or not utf8.len(name) then return nil, "the model's answer held no name" end
+  return shorten(name, 80)
+end
+
+-- generate(id, {on_progress = fn(info), on_log = fn(msg), retry = policy, cache,
+-- max_iterations, profile, timeout_s}) -> the job row. Runs the session's pipeline
+-- as its job (status generating, then completed or failed; job_id set as soon as
+-- the job exists), stores each asset type's selected variant as a new active
+-- version (source 'generation'), then names the session with one flash call
+-- unless the user named it. A failed naming call keeps the default name and is
+-- reported through on_log (and metadata.naming_error); it never fails the session.
+function W:generate(id, o)
+  o = o or {}
+  local s = self:get(id)
+  local db, R = self.db, self.R
+  local jobs = require "candor.jobs"
+  if s.status == "generating" and s.job_id then
+    local job = R.generation_jobs.get(s.job_id)
+    if job and job.status == "running" and jobs.alive(job) then
+      error(string.format("session '%s' is generating already (job %s)", s.id, job.id), 0)
+    end
+  end
+  local pipeline = require "candor.pipeline"
+  local pain = self:pain(s)
+  local pain_ref = pain.id and { id = pain.id } or { title = pain.title, content = pain.content,
+    author = pain.author, source_url = pain.source_url }
+  local slugs = {}
+  for i, v in ipairs(self:voices(s)) do slugs[i] = v.slug end
+  local run = pipeline.prepare(db, { pipeline = s.pipeline, pain = pain_ref, assets = s.asset_types, voices = slugs,
+    focus = s.focus_instructions, profile = o.profile or meta(s).modelProfile, max_iterations = o.max_iterations,
+    cache = o.cache, force = o.force })
+  run.documents = self:documents(s)
+  if not pain.id and run.pain.id ~= s.pain_point_id then R.sessions.update(s.id, { pain_point_id = run.pain.id }) end
+  self.retry = o.retry
+  local log = o.on_log or function() end
+  local job_seen
+  local function on_progress(info)
+    if not job_seen and info.job_id then
+      job_seen = info.job_id
+      R.sessions.update(s.id, { job_id = info.job_id, status = "generating" })
+    end
+    if o.on_progress then o.on_progress(info) end
+  end
+  local ok, job, stored = pcall(async.run, function()
+    return pipeline.start(run, { on_progress = on_progress, on_log = o.on_log, retry = o.retry, timeout_s = o.timeout_s })
+  end, { name = "session " .. s.id, ctx = { session_id = s.id } })
+  if not ok then
+    local e = job
+    local job_id = type(e) == "table" and e.job_id or job_seen
+    R.sessions.update(s.id, { status = "failed", job_id = job_id })
+    error(e, 0)
+  end
+  -- each asset type's selected variant becomes its next version, all in one transaction
+  db:transaction(function()
+    for _, st in ipairs(stored) do
+      local asset = R.messaging_assets.get(st.id)
+      local am = type(asset.metadata) == "table" and asset.metadata or {}
+      local chosen = st.variants[1]
+      for _, v in ipairs(st.variants) do if v.voice.slug == am.voice then chosen = v end end
+      local sc = chosen.scores
+      self:add_version(s.id, st.asset_type, { content = asset.content, source = "generation",
+        source_detail = { job_id = job.id, asset_id = asset.id, voice = chosen.voice.slug, pipeline = run.pipeline,
+          judged = sc.judged, narrative_arc = sc.scores.narrative_arc, source = sc.source },
+        scores = sc.scores, passes_gates = sc.pass, activate = true })
+    end
+    R.sessions.update(s.id, { status = "completed", job_id = job.id })
+  end)
+  local m = meta(self.R.sessions.get(s.id))
+  if not m.named_by_user then
+    local name, err = async.run(function() return table.pack(self:name_from_results(s, stored, run.profile)) end,
+      { name = "name session", ctx = { session_id = s.id, job_id = job.id } })
+    name, err = name[1], name[2]
+    require("candor.llm.log").flush(db)
+    if name then
+      m.naming_error = nil
+      R.sessions.update(s.id, { name = name, metadata = m })
+    else
+      m.naming_error = err
+      R.sessions.update(s.id, { metadata = m })
+      log("could not name the session (kept '" .. s.name .. "'): " .. tostring(err))
+    end
+  end
+  return R.generation_jobs.get(job.id)
+end
+
+---------------------------------------------------------------- diff and export
+
+-- diff(session_id, a, b [, asset_type]) -> text: a unified diff of the two
+-- versions' texts (3 lines of context) and their scores with the deltas. a and b
+-- are version rows, ids, or numbers (of asset_type).
+function W:diff(session_id, a, b, asset_type)
+  local va = self:version(session_id, a, asset_type)
+  local vb = self:version(session_id, b, asset_type or (math.tointeger(tonumber(b)) and va.asset_type) or nil)
+  return require("candor.workspace.diff").versions(va, vb)
+end
+
+-- export(session_id, "md" | "json") -> text: the active versions with their
+-- scores and traceability (pain point, documents, job).
+function W:export(session_id, format)
+  local s = self:get(session_id)
+  format = format or "md"
+  if format ~= "md" and format ~= "json" then error(usage("export: the format is md or json"), 0) end
+  local data = self:summary(s)
+  return require("candor.workspace.export")[format](data)
+end
+
+-- summary(session) -> a plain table of everything show and export print.
+function W:summary(s)
+  s = self:own(s)
+  local R = self.R
+  local pain_ok, pain = pcall(self.pain, self, s)
+  local voice = self:voice(s)
+  local docs = {}
+  for _, d in ipairs(self:documents(s)) do
+    docs[#docs + 1] = { id = d.id, name = d.name, document_type = d.document_type, characters = utf8.len(d.content) or #d.content }
+  end
+  local job = s.job_id and R.generation_jobs.get(s.job_id)
+  local active = self:active(s.id)
+  local assets = {}
+  for _, a in ipairs(s.asset_types or {}) do
+    local v = active[a]
+    if v then
+      assets[#assets + 1] = { asset_type = a, version_id = v.id, version_number = v.version_number, source = v.source,
+        content = v.content, scores = M.scores_of(v), passes_gates = v.passes_gates, created_at = v.created_at,
+        source_detail = type(v.source_detail) == "table" and v.source_detail or nil,
+        versions = R.session_versions.count({ session_id = s.id, asset_type = a }) }
+    else
+      assets[#assets + 1] = { asset_type = a, versions = 0 }
+    end
+  end
+  local m = meta(s)
+  local voices = {}
+  for i, v in ipairs(self:voices(s)) do voices[i] = v.slug end
+  return {
+    session = { id = s.id, name = s.name, status = s.status, pipeline = s.pipeline, voice = voice and voice.slug,
+      voices = voices, asset_types = s.asset_types, focus = s.focus_instructions, archived = s.is_archived,
+      created_at = s.created_at, updated_at = s.updated_at, naming_error = m.naming_error, user = self.user.username },
+    pain = pain_ok and { id = pain.id, title = pain.title, content = pain.content, source_type = pain.source_type,
+      source_url = pain.source_url ~= "" and pain.source_url or nil, author = pain.author ~= "" and pain.author or nil } or nil,
+    documents = docs,
+    job = job and { id = job.id, status = job.status, pipeline = type(job.product_context) == "table" and job.product_context.pipeline or nil,
+      completed_at = job.completed_at, error_message = job.error_message } or nil,
+    assets = assets,
+  }
+end
+
+return M

@@ -1,0 +1,86 @@
+-- A session's export: the active version of each asset type with its scores and
+-- where it came from (pain point, documents, job), as Markdown or JSON. Takes
+-- the plain table workspace's summary() builds.
+local json = require "candor.json"
+
+local M = {}
+
+local NAMES = {
+  battlecard = "Battlecard", talk_track = "Talk track", launch_messaging = "Launch messaging",
+  social_hook = "Social hook", one_pager = "One-pager", email_copy = "Email copy",
+  messaging_template = "Messaging template", narrative = "Narrative",
+}
+M.asset_titles = NAMES
+
+local DIMS = {
+  { "slop", "slop" }, { "vendor_speak", "vendor-speak" }, { "authenticity", "authenticity" },
+  { "specificity", "specificity" }, { "persona_avg", "persona fit" },
+}
+
+local function num(x) return (string.format("%.1f", x):gsub("%.0$", "")) end
+
+-- "slop 1.2 · vendor-speak 0 · ..." for the dimensions that have a score.
+function M.scores_line(scores)
+  local parts = {}
+  for _, d in ipairs(DIMS) do
+    local v = scores and scores[d[1]]
+    if type(v) == "number" then parts[#parts + 1] = d[2] .. " " .. num(v) end
+  end
+  return table.concat(parts, " · ")
+end
+
+function M.md(data)
+  local s, out = data.session, {}
+  local function add(...) for _, x in ipairs({ ... }) do out[#out + 1] = x end end
+  add("# " .. s.name, "")
+  add(string.format("- Session: `%s` · %s · pipeline %s · voice %s", s.id, s.status, s.pipeline or "-", s.voice or "-"))
+  if data.pain then
+    local p = data.pain
+    local src = p.source_url and (" · " .. p.source_url) or ""
+    add(string.format("- Pain point: %s (`%s`, %s%s)", p.title, tostring(p.id or "manual"), p.source_type or "manual", src))
+  end
+  if #data.documents > 0 then
+    local names = {}
+    for _, d in ipairs(data.documents) do names[#names + 1] = string.format("%s (`%s`, %s)", d.name, d.id, d.document_type) end
+    add("- Documents: " .. table.concat(names, ", "))
+  end
+  if data.job then add(string.format("- Generation job: `%s` (%s)", data.job.id, data.job.status)) end
+  if s.focus then add("- Focus: " .. s.focus:gsub("%s+", " ")) end
+  for _, a in ipairs(data.assets) do
+    add("", "## " .. (NAMES[a.asset_type] or a.asset_type))
+    if not a.version_id then
+      add("", "_No version yet._")
+    else
+      local sd = a.source_detail or {}
+      local trace = { string.format("version %d of %d (`%s`), %s", a.version_number, a.versions, a.version_id, a.source) }
+      if sd.job_id then trace[#trace + 1] = "job `" .. sd.job_id .. "`" end
+      if sd.asset_id then trace[#trace + 1] = "asset `" .. sd.asset_id .. "`" end
+      if sd.voice then trace[#trace + 1] = "voice " .. sd.voice end
+      add("", "_" .. table.concat(trace, " · ") .. "_")
+      local line = M.scores_line(a.scores)
+      local gates = a.passes_gates and "passes the gates" or "fails the gates"
+      if sd.judged == false then gates = gates .. " (deterministic scores only" .. (sd.judge_error and ("; judge failed: " .. sd.judge_error) or "") .. ")" end
+      add("", "Scores: " .. (line ~= "" and line or "none") .. " · " .. gates)
+      add("", (a.content:gsub("%s+$", "")))
+    end
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
+function M.json(data)
+  local assets = json.array {}
+  for i, a in ipairs(data.assets) do
+    assets[i] = { asset_type = a.asset_type, version_id = a.version_id, version_number = a.version_number,
+      versions = a.versions, source = a.source, content = a.content, scores = a.scores, passes_gates = a.passes_gates,
+      created_at = a.created_at, source_detail = a.source_detail }
+  end
+  local docs = json.array {}
+  for i, d in ipairs(data.documents) do docs[i] = d end
+  local s = {}
+  for k, v in pairs(data.session) do s[k] = v end
+  s.asset_types = json.array(s.asset_types or {})
+  s.voices = json.array(s.voices or {})
+  return json.encode { session = s, pain = data.pain, documents = docs, job = data.job, assets = assets } .. "\n"
+end
+
+return M
