@@ -68,17 +68,12 @@ function M.read_pain_file(path)
   return { title = (first:gsub("^#+%s*", "")), content = trim(rest) }
 end
 
--- Product documents from files (text or Markdown), read and checked -> {name, text}.
+-- Product documents from files (text, Markdown or PDF), read and checked by
+-- candor.documents -> {name, text, document_type}.
 function M.read_documents(files)
+  local read = require("candor.documents").read
   local out = {}
-  for _, path in ipairs(files or {}) do
-    local text, err = paths.read_file(path)
-    if not text then error(usage("cannot read the document: " .. tostring(err)), 0) end
-    if text:sub(1, 5) == "%PDF-" then error(usage(path .. " is a PDF: convert it to text first (PDF comes with workspaces)"), 0) end
-    check_utf8(text, path)
-    if not text:match("%S") then error(usage(path .. " is empty"), 0) end
-    out[#out + 1] = { name = path:match("([^/]+)$"), text = text }
-  end
+  for _, path in ipairs(files or {}) do out[#out + 1] = read(path) end
   return out
 end
 
