@@ -55,11 +55,12 @@ end
 local W = {}
 W.__index = W
 
--- for_user(db, user_row_or_name) -> the workspace of that user.
+-- for_user(db, user_row_or_name) -> the workspace of that user; nil is the local user.
 function M.for_user(db, user)
   local users = require "candor.repo.users"
   local row
-  if type(user) == "string" then
+  if user == nil then row = M.local_user(db)
+  elseif type(user) == "string" then
     if user == M.LOCAL then row = M.local_user(db)
     else
       row = users:by_username(db, user)

@@ -10,6 +10,7 @@ return {
     local dbm = require "candor.db"
     local db = app.db()
     local seeded = require("candor.seed").run(db)
+    require("candor.workspace").local_user(db)   -- the CLI's workspace user ('candor session')
     local ok, problem = dbm.quick_check(db)
     if not ok then error("database " .. app.db_path() .. " is damaged: " .. problem, 0) end
     local info = app.db_info
