@@ -50,6 +50,14 @@ local function integers(v)
   return v
 end
 
+-- try_decode(text) -> value | nil, the decoder's complaint (without the Lua
+-- file and line that called it).
+function M.try_decode(text)
+  local ok, v = pcall(M.decode, text)
+  if ok then return v end
+  return nil, (tostring(v):gsub("^[^\n]-:%d+: ", ""))
+end
+
 function M.decode(text)
   local v = cjson.decode(text)
   if math.type(v) == "float" then return math.tointeger(v) or v end

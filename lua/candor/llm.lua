@@ -172,8 +172,8 @@ end
 -- The parser's complaint about text, as the JSON decoder words it (without
 -- the file and line of the Lua code that called it).
 local function parse_error(text)
-  local ok, e = pcall(json.decode, text or "")
-  return ok and "no error" or (tostring(e):gsub("^[^\n]-:%d+: ", ""))
+  local value, why = json.try_decode(text or "")
+  return value ~= nil and "no error" or why
 end
 
 -- One bounded repair of an answer that is not the JSON asked for: the same

@@ -174,8 +174,9 @@ T.test("a user's copy on CANDOR_PATH overrides the built-in workflow", function(
   T.contains(list, "examples/demo (yours, overrides built-in)")
   T.contains(list, "my demo")
   local j = cjson.decode(candor(dir, { "workflows", "--json" }, { env = env }).out)
-  T.eq(j[1].name, "examples/demo")
-  T.eq(j[1].overrides_builtin, true)
+  local demo
+  for _, w in ipairs(j) do if w.name == "examples/demo" then demo = w end end
+  T.eq(demo.overrides_builtin, true)
   T.eq(candor(dir, { "run", "examples/demo", "--json" }).out:sub(1, 1), "{", "without CANDOR_PATH the built-in runs")
 end)
 

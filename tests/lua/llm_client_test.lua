@@ -114,3 +114,20 @@ T.test("an unknown provider in a config profile fails with a clear message", fun
     T.raises(function() llm.check({ "pro" }) end, "tier 'pro' of profile 'mine' names an unknown provider 'nope'")
   end)
 end)
+
+T.test("llm_calls older than llm_call_retention_days are pruned at the first flush; 0 keeps them", function()
+  local db = dbm.open(T.tmpdir() .. "/c.db")
+  require("candor.seed").run(db)
+  local calls = require "candor.repo.llm_calls"
+  calls:insert(db, { timestamp = "2020-01-01T00:00:00.000Z", model = "m", purpose = "old", user_prompt = "x" })
+  calls:insert(db, { timestamp = require("core.host").now(), model = "m", purpose = "new", user_prompt = "x" })
+  require("candor.repo.settings"):set_value(db, "llm_call_retention_days", "0")
+  T.eq(log.prune(db), 0)
+  require("candor.repo.settings"):set_value(db, "llm_call_retention_days", "90")
+  log.add(db, { timestamp = require("core.host").now(), model = "m", purpose = "added", user_prompt = "x" })
+  log.flush(db)
+  local purposes = {}
+  for _, r in ipairs(db:query("SELECT purpose FROM llm_calls ORDER BY purpose")) do purposes[#purposes + 1] = r.purpose end
+  T.eq(purposes, { "added", "new" })
+  db:close()
+end)

@@ -109,3 +109,12 @@ T.test("the local profile with no model named uses the server's first listed mod
   fake.close()
   empty.close()
 end)
+
+T.test("a tier with its own base_url needs no key for an OpenAI-compatible server", function()
+  with_env({ CANDOR_PROFILE = "mine", CONFIG = T.write_file(T.tmpdir() .. "/config.lua", [[
+    return { profiles = { mine = { flash = { provider = "openai", model = "qwen", base_url = "http://10.0.0.5:8000/v1" } } } }]]) },
+    function()
+      local t = profiles.resolve("flash")
+      T.eq({ t.base_url, t.api_key }, { "http://10.0.0.5:8000/v1", nil })
+    end)
+end)

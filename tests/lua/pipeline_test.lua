@@ -22,6 +22,11 @@ T.test("standard: research once per job, every asset in every voice, stored with
            F.calls(fake, "^research:banned") }, { 1, 1, 1, 2 })
     T.eq({ F.calls(fake, "^generate"), F.calls(fake, "^judge"), F.calls(fake, "^refine") }, { 4, 4, 0 }, "gates pass first time")
     T.eq(fake.count(), 13)
+    for _, c in ipairs(fake.calls) do
+      if c.purpose:find("^research:competitive") then
+        T.contains(c.body.messages[#c.body.messages].content, "Tideline", "competitive research sees the product documents")
+      end
+    end
   end)
   local assets = db:query("SELECT * FROM messaging_assets ORDER BY asset_type")
   T.eq(#assets, 2)
@@ -178,6 +183,9 @@ T.test("inputs are checked before anything is spent", function()
   T.raises(function() P.prepare(db, { pain = { id = "nope" }, assets = { "all" } }) end, "no pain point 'nope'")
   T.raises(function() P.prepare(db, { pain = F.pain, assets = { "all" }, pipeline = "nope" }) end, "no workflow named 'pipelines/nope'")
   T.raises(function() P.prepare(db, { pain = { title = "x\255y", content = "" }, assets = { "all" } }) end, "not valid UTF%-8")
+  T.raises(function() P.prepare(db, { pain = F.pain, assets = { "battlecard", "narrative" }, pipeline = "straight-through",
+    text = "x" }) end, "exactly one")
+  T.eq(db:value("SELECT count(*) FROM discovered_pain_points WHERE source_type = 'manual'"), 0, "nothing written before it")
   local path = T.write_file(T.tmpdir() .. "/doc.md", "")
   T.raises(function() P.prepare(db, { pain = F.pain, assets = { "all" }, documents = { path } }) end, "is empty")
   T.eq(db:value("SELECT count(*) FROM generation_jobs"), 0)
@@ -248,4 +256,14 @@ T.test("evidence level: strong needs 3 URLs from 2 sites, partial 1, product-onl
   T.eq(level { u("https://a/1", "a"), u("https://a/2", "a"), u("https://a/3", "a") }, "partial", "one site only")
   T.eq(level { u("https://a/1", "a"), u("https://a/1", "a"), u("https://b/3", "b") }, "partial", "the same URL twice counts once")
   T.eq(level {}, "product-only")
+end)
+
+T.test("no --assets: the default_asset_types setting names them", function()
+  local db = F.db()
+  require("candor.repo.settings"):set_value(db, "default_asset_types", '["social_hook","email_copy"]')
+  F.with_fake(F.script(db), function()
+    local run = require("candor.pipeline").prepare(db, { pain = F.pain, pipeline = "standard", voices = { "practitioner-community" } })
+    T.eq(run.assets, { "social_hook", "email_copy" })
+  end)
+  db:close()
 end)

@@ -49,7 +49,10 @@ local function ask(app, opts, pos)
   local result, err = async.run(function()
     return llm.call_target(target, req, { db = app.db() })
   end)
-  if not result then error(string.format("%s: %s", target.provider .. ":" .. target.model, err.message), 0) end
+  if not result then
+    local model = (target.model or "") ~= "" and target.model or "(the server's first model)"
+    error(string.format("%s:%s: %s", target.provider, model, err.message), 0)
+  end
   if opts.json then
     app.out(require("candor.json").encode(result.json), "\n")
   elseif streamed then
@@ -159,7 +162,9 @@ local function profiles_cmd(app, opts)
     out.tiers[#out.tiers + 1] = ok and { tier = tier, provider = t.provider, model = t.model ~= "" and t.model or nil,
       base_url = t.base_url, key = t.key_var or "(none needed)", from = origin[tier],
       concurrency = t.limits.concurrency, rpm = t.limits.rpm, timeout_ms = t.timeout_ms, attempts = t.attempts }
-      or { tier = tier, spec = type(spec) == "string" and spec or "?", from = origin[tier], problem = t }
+      or { tier = tier, spec = type(spec) == "string" and spec
+             or (type(spec) == "table" and tostring(spec.provider) .. ":" .. tostring(spec.model)) or "?",
+           from = origin[tier], problem = t }
   end
   if opts.json then app.out(require("candor.json").encode(out), "\n") return 0 end
   app.out(string.format("profile %s (chosen by %s)\n", name, source))
@@ -170,9 +175,11 @@ local function profiles_cmd(app, opts)
       app.out(string.format("  %-10s %s:%s at %s, key %s\n", t.tier, t.provider, t.model or "(the server's first model)",
         t.base_url, t.key))
     end
-    app.out(string.format("  %-10s from %s; at most %s in flight%s, %s s timeout, %s attempts\n", "", t.from,
-      t.concurrency or require("candor.llm.limit").defaults.concurrency, t.rpm and (", " .. t.rpm .. "/min") or "",
-      t.timeout_ms and tostring(t.timeout_ms // 1000) or "default", t.attempts or "default"))
+    if not t.problem then
+      app.out(string.format("  %-10s from %s; at most %s in flight%s, %s timeout, %s attempts\n", "", t.from,
+        t.concurrency or require("candor.llm.limit").defaults.concurrency, t.rpm and (", " .. t.rpm .. "/min") or "",
+        t.timeout_ms and (tostring(t.timeout_ms // 1000) .. " s") or "the provider's default", t.attempts or "4"))
+    end
   end
   return 0
 end

@@ -7,7 +7,22 @@ local M = { flush_ms = 100, batch = 200 }
 
 local queues = setmetatable({}, { __mode = "k" })   -- db -> {rows = {}, timer =, reported =}
 
+-- prune(db) -> rows removed: llm_calls older than the llm_call_retention_days
+-- setting ("0" or unset keeps them forever). Done once per database per process,
+-- at its first flush.
+function M.prune(db)
+  local days = tonumber(require("candor.repo.settings"):get_value(db, "llm_call_retention_days") or "")
+  if not days or days <= 0 then return 0 end
+  local cutoff = os.date("!%Y-%m-%dT%H:%M:%S", os.time() - math.floor(days * 86400)) .. ".000Z"
+  return db:run("DELETE FROM llm_calls WHERE timestamp < ?", cutoff)
+end
+
 local function flush_queue(db, q)
+  if not q.pruned and db:is_open() then
+    q.pruned = true
+    local ok, err = pcall(M.prune, db)
+    if not ok then io.stderr:write("candor: could not prune old LLM calls: ", tostring(err), "\n") end
+  end
   if #q.rows == 0 then return end
   local rows = q.rows
   q.rows = {}

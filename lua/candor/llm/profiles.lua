@@ -189,7 +189,7 @@ local function target(spec, what, local_profile)
   for _, var in ipairs(p.keys) do
     if env(var) then out.api_key, out.key_var = env(var), var break end
   end
-  local custom_base = env(p.base_env) or local_profile
+  local custom_base = t.base_url or env(p.base_env) or local_profile
   if not out.api_key and not (p.key_optional_with_base and custom_base) then
     error(string.format("%s uses %s, which needs an API key: set %s", what, out.provider, table.concat(p.keys, " or ")), 0)
   end

@@ -107,8 +107,8 @@ function M.finish(a)
     sources = a.sources, search_queries = a.search_queries,
   }
   if a.json then
-    local ok, value = pcall(json.decode, a.text)
-    if not ok then return nil, M.err("json", "the answer is not valid JSON: " .. tostring(value), { raw = a.text, result = result }) end
+    local value, why = json.try_decode(a.text)
+    if value == nil then return nil, M.err("json", "the answer is not valid JSON: " .. why, { raw = a.text, result = result }) end
     result.json = value
   end
   return result

@@ -134,8 +134,12 @@ end
 
 ---------------------------------------------------------------- the run
 
--- The run state: inputs, the job, caches, and the research results as they arrive.
-local function new_run(db, opts)
+-- new_run(db, opts) -> the run state: inputs, caches, and the research results
+-- as they arrive. opts: {pipeline, pain (row), documents (rows), assets, voices
+-- (rows), focus, force, max_iterations, profile, judges, retry, cache}. Whoever
+-- runs the steps sets run.job (a tracker with begin/progress, see candor.jobs)
+-- and may replace the progress hooks (variant_done, progress_step, research_done, log).
+function M.new_run(db, opts)
   local R = require("candor.repo").bind(db)
   local run = {
     db = db, repo = R, pipeline = opts.pipeline, pain = opts.pain, documents = opts.documents,
@@ -144,7 +148,12 @@ local function new_run(db, opts)
     score_cache = {}, banned_llm = {}, lexicons = {}, tokens = { input = 0, output = 0, calls = 0 },
     evidence = { discussions = {}, sources = {}, quotes = {}, summary = "", level = "product-only" },
     evidence_text = "", insights = { documents = 0 }, competitive_text = "",
+    stored = {}, retry = opts.retry, cache = opts.cache,
   }
+  function run.variant_done() end
+  function run.progress_step() end
+  function run.research_done() end
+  function run.log() end
   run.insights_text = research.format_insights(run.insights)
   run.prompt = prompt.render
 
@@ -158,10 +167,13 @@ local function new_run(db, opts)
     r_req.cache = nil
     local r, err = require("candor.llm").call_target(run.target(tier), r_req, { db = db, cache = cache, retry = run.retry })
     if not r then error(string.format("%s call (%s) failed: %s", tier, r_req.purpose or "unspecified", err.message), 0) end
-    run.tokens.input, run.tokens.output = run.tokens.input + r.input_tokens, run.tokens.output + r.output_tokens
-    run.tokens.calls = run.tokens.calls + 1
+    -- an answer from the cache or a cassette spent nothing (as llm_calls logs it)
+    local spent = not (r.cached or r.replayed)
+    local input, output = spent and r.input_tokens or 0, spent and r.output_tokens or 0
+    run.tokens.input, run.tokens.output = run.tokens.input + input, run.tokens.output + output
+    if spent then run.tokens.calls = run.tokens.calls + 1 end
     local step = async.context().step
-    if step then step:add_tokens(r.input_tokens, r.output_tokens, (r.provider or "?") .. ":" .. (r.model or "?")) end
+    if step then step:add_tokens(input, output, (r.provider or "?") .. ":" .. (r.model or "?")) end
     r.prompt = { system = p.system, user = p.user or p.text }
     return r
   end
@@ -228,8 +240,8 @@ end
 local function pair_label(name) return function(a, v) return string.format("%s %s × %s", name, a, v.slug) end end
 local function draft_label(name) return function(d) return string.format("%s %s × %s", name, d.asset, d.voice.slug) end end
 
--- ctx.step: what a pipeline workflow calls, each one a logged step.
-local function steps(run)
+-- steps(run) -> ctx.step: what a pipeline workflow calls, each one a logged step.
+function M.steps(run)
   local S = {}
   S.insights = stepper(run, function() return "insights" end, function(r)
     local ins = research.insights(r)
@@ -311,6 +323,8 @@ local function each(list, fn, o)
   end, o)
 end
 
+M.combine, M.each = combine, each
+
 -- prepare(db, opts) -> run: every input checked and every key present, nothing spent.
 -- opts: {pipeline, pain = {id} | {title, content, author, source_url} | pain_file,
 --   documents = {paths}, assets = {...}|{"all"}, voices = {...}|{"all"}, focus, force,
@@ -325,7 +339,15 @@ function M.prepare(db, opts)
   if opts.text then check_utf8(opts.text, "the supplied text") end
   if opts.text and not opts.text:match("%S") then error(usage("the supplied text is empty"), 0) end
   -- checks that spend nothing and write nothing come first
-  local assets, voices = M.resolve_assets(opts.assets), M.resolve_voices(db, R, opts.voices)
+  local assets_in = opts.assets
+  if assets_in == nil or #assets_in == 0 then   -- the default_asset_types setting, when it names some
+    local ok, list = pcall(json.decode, require("candor.repo.settings"):get_value(db, "default_asset_types") or "")
+    if ok and type(list) == "table" and #list > 0 then assets_in = list end
+  end
+  local assets, voices = M.resolve_assets(assets_in), M.resolve_voices(db, R, opts.voices)
+  if wf.single_asset and #assets ~= 1 then
+    error(usage(string.format("pipeline '%s' stores one asset type: give exactly one with --assets", name)), 0)
+  end
   local docs = M.read_documents(opts.documents)
   if pain_in.id then
     if not R.discovered_pain_points.get(pain_in.id) then M.resolve_pain(db, R, pain_in) end   -- raises: no such id
@@ -341,7 +363,7 @@ function M.prepare(db, opts)
   if wf.optional_tiers then   -- used when their keys are there (straight-through's judges)
     judges = pcall(require("candor.llm").check, wf.optional_tiers, { db = db, profile = profile })
   end
-  local run = new_run(db, {
+  local run = M.new_run(db, {
     pipeline = wf.name:gsub("^pipelines/", ""), pain = M.resolve_pain(db, R, pain_in, opts.priority),
     documents = M.store_documents(db, R, docs), assets = assets, voices = voices, focus = opts.focus, force = opts.force,
     max_iterations = max_it and math.tointeger(max_it) or 3, profile = profile, judges = judges,
@@ -349,9 +371,6 @@ function M.prepare(db, opts)
   -- the response cache answers the steps that may reuse an answer (banned words):
   -- true for the default file, a path, or false
   run.cache = opts.cache == nil and true or opts.cache
-  if wf.single_asset and #run.assets ~= 1 then
-    error(usage(string.format("pipeline '%s' stores one asset type: give exactly one with --assets", run.pipeline)), 0)
-  end
   run.workflow, run.text = wf, opts.text
   return run
 end
@@ -381,7 +400,7 @@ function M.start(run, opts)
     end)(), focus = run.focus, profile = run.profile, max_iterations = run.max_iterations, judges = run.judges,
   } })
   run.job = jobs.track(db, row)
-  run.stored, run.retry = {}, opts.retry
+  run.stored, run.retry = {}, opts.retry or run.retry
   local total_variants = #run.assets * #run.voices
   local done_variants, research_done = 0, false
   local current = "starting"
@@ -415,7 +434,7 @@ function M.start(run, opts)
     on_log = opts.on_log,
     on_progress = function(pct, step) current = step or current report() end,
     extend = function(ctx)
-      ctx.step, ctx.combine, ctx.each = steps(run), combine, each
+      ctx.step, ctx.combine, ctx.each = M.steps(run), combine, each
       ctx.research_done = run.research_done
       ctx.evidence = function() return run.evidence end
       ctx.pain, ctx.voices, ctx.assets = run.pain, run.voices, run.assets

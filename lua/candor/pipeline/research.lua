@@ -180,11 +180,27 @@ end
 function M.competitive(run, insights)
   local vars = M.pain_vars(run.pain)
   vars.insights = M.format_insights(insights or { documents = 0 }, "brief")
+  -- run beside the insights step, it has the documents' openings instead
+  if (not insights or (insights.documents or 0) == 0) and #run.documents > 0 then
+    vars.insights = M.product_brief(run.documents)
+  end
   local r = run.llm(M.tiers.competitive, "pipeline/competitive", vars,
     { json = true, grounding = true, purpose = "research:competitive" })
   local v = type(r.json) == "table" and r.json or {}
   return { competitors = list_of(v.competitors), summary = text_of(v.summary), sources = list_of(r.sources),
            raw = r.text, id = r.interaction_id or r.id or "" }
+end
+
+-- The product in brief, straight from the documents: each one's opening.
+function M.product_brief(documents, per_doc)
+  per_doc = per_doc or 2000
+  local out = {}
+  for _, d in ipairs(documents) do
+    local text = d.content
+    if #text > per_doc then text = (text:sub(1, per_doc):match("^(.*)\n%s*\n") or text:sub(1, per_doc)) .. "\n[...]" end
+    out[#out + 1] = "From " .. d.name .. ":\n" .. text
+  end
+  return table.concat(out, "\n\n")
 end
 
 function M.format_competitive(c)
