@@ -1,0 +1,357 @@
+-- The workspace API: sessions from a manual pain and from a pain id, generation
+-- through the fake provider (versions, naming), ownership across users, version
+-- numbers under concurrent writers (tasks here and other processes), activate,
+-- edit with background judges, diff, export, and delete's cascade.
+local T = require "candor.testing"
+local F = dofile(T.root .. "/tests/lua/pipeline_fixture.lua")
+local async = require "candor.async"
+local json = require "candor.json"
+local uv = require "luv"
+local ws = require "candor.workspace"
+
+local function setup()
+  local db = F.db()
+  return db, ws.for_user(db, "local")
+end
+
+local function new_session(W, o)
+  local opts = { pain = F.pain, asset_types = { "battlecard" }, pipeline = "standard" }
+  for k, v in pairs(o or {}) do opts[k] = v end
+  return W:create(opts)
+end
+
+local function gen_opts() return { retry = { base_ms = 1 }, cache = T.tmpdir() .. "/llm-cache.db" } end
+
+T.test("workspace: a session from a manual pain stores the pain (JSON and a pain point row) and its documents", function()
+  local db, W = setup()
+  local doc = T.write_file(T.tmpdir() .. "/product.md", "# Flakewatch\n\nFinds tests that flip on the same SHA.\n")
+  local s = W:create { pain = { title = "Flaky tests waste CI time", content = "We re-run builds by hand.", author = "pat" },
+    documents = { doc }, asset_types = { "battlecard", "email_copy" }, voice = "sales-enablement", focus = "  platform teams ",
+    pipeline = "standard" }
+  T.eq({ s.name, s.status, s.pipeline, s.focus_instructions, s.is_archived }, { "Flaky tests waste CI time", "pending", "standard",
+    "platform teams", false })
+  T.eq(s.asset_types, { "battlecard", "email_copy" })
+  T.eq(s.manual_pain_point.title, "Flaky tests waste CI time")
+  T.eq(s.manual_pain_point.description, "We re-run builds by hand.")
+  local pain = db:first("SELECT * FROM discovered_pain_points WHERE id = ?", s.pain_point_id)
+  T.eq({ pain.source_type, pain.title, pain.author }, { "manual", "Flaky tests waste CI time", "pat" })
+  T.eq(W:pain(s).id, s.pain_point_id)
+  T.eq(W:voice(s).slug, "sales-enablement")
+  local docs = W:documents(s)
+  T.eq({ #docs, docs[1].name, docs[1].document_type }, { 1, "product.md", "markdown" })
+  T.eq(s.user_id, W.user.id)
+  T.eq(W.user.username, "local")
+  T.eq(ws.local_user(db).id, W.user.id, "the local user is made once")
+  db:close()
+end)
+
+T.test("workspace: a session from a discovered pain id; bad input is refused before anything is written", function()
+  local db, W = setup()
+  local R = require("candor.repo").bind(db)
+  local pain = require("candor.pipeline").resolve_pain(db, R, { title = "Deploys take 45 minutes", content = "every one" })
+  local s = W:create { pain = { id = pain.id }, asset_types = { "all" } }
+  T.eq({ s.pain_point_id, s.manual_pain_point, #s.asset_types }, { pain.id, nil, 8 })
+  T.raises(function() W:create { pain = { id = "nope" }, asset_types = { "all" } } end, "no pain point 'nope'")
+  T.raises(function() W:create { pain = F.pain, asset_types = { "brochure" } } end, "unknown asset type 'brochure'")
+  T.raises(function() W:create { pain = F.pain, asset_types = { "all" }, voice = "pirate" } end, "no voice profile 'pirate'")
+  T.raises(function() W:create { pain = F.pain, asset_types = { "all" }, pipeline = "straight-through" } end, "scores supplied text")
+  T.raises(function() W:create { pain = F.pain, asset_types = { "all" }, documents = { "/nonexistent/x.md" } } end, "cannot read")
+  T.raises(function() W:create { pain = { title = "", content = " " }, asset_types = { "all" } } end, "empty")
+  T.eq(db:value("SELECT count(*) FROM sessions"), 1)
+  db:close()
+end)
+
+T.test("workspace: generate runs the pipeline as the session's job, stores version 1 per asset type, names the session", function()
+  local db, W = setup()
+  local s = new_session(W, { asset_types = { "battlecard", "email_copy" } })
+  F.with_fake(F.script(db, { { purpose = "^workspace:name", text = "\"CI flake re-runs.\"\n" } }), function(fake)
+    local seen = {}
+    local job = W:generate(s.id, { retry = { base_ms = 1 }, cache = T.tmpdir() .. "/c.db",
+      on_progress = function(info) seen[#seen + 1] = info.pct end })
+    T.eq(job.status, "completed")
+    T.ok(#seen > 0, "progress reported")
+    T.eq(F.calls(fake, "^workspace:name"), 1)
+    local name_call
+    for _, c in ipairs(fake.calls) do if c.purpose == "workspace:name" then name_call = c end end
+    T.contains(name_call.body.messages[#name_call.body.messages].content, "Flaky tests waste CI time")
+  end)
+  s = W:get(s.id)
+  T.eq({ s.status, s.name }, { "completed", "CI flake re-runs" })
+  T.ok(s.job_id, "the job is the session's")
+  local active = W:active(s.id)
+  for _, a in ipairs { "battlecard", "email_copy" } do
+    local v = active[a]
+    T.eq({ v.version_number, v.source, v.is_active, v.passes_gates }, { 1, "generation", true, true })
+    T.eq(v.source_detail.job_id, s.job_id)
+    T.eq(v.source_detail.voice, "practitioner-community")
+    T.eq(db:value("SELECT asset_type FROM messaging_assets WHERE id = ?", v.source_detail.asset_id), a)
+    T.eq(v.content, db:value("SELECT content FROM messaging_assets WHERE id = ?", v.source_detail.asset_id))
+    T.ok(v.slop_score and v.authenticity_score == 8 and v.persona_avg_score == 8, "scores stored")
+  end
+  T.eq(db:value("SELECT count(*) FROM llm_calls WHERE session_id = ?", s.id), db:value("SELECT count(*) FROM llm_calls"),
+    "every call of the session's job logged with the session id")
+  -- a second run adds version 2, and a renamed session keeps the user's name
+  W:rename(s.id, "Mine")
+  F.with_fake(F.script(db), function(fake)
+    W:generate(s.id, gen_opts())
+    T.eq(F.calls(fake, "^workspace:name"), 0, "the user named it")
+  end)
+  T.eq({ W:get(s.id).name, W:active(s.id).battlecard.version_number }, { "Mine", 2 })
+  db:close()
+end)
+
+T.test("workspace: a failed naming call keeps the default name and is reported; a failed job fails the session", function()
+  local db, W = setup()
+  local s = new_session(W)
+  local logged = {}
+  F.with_fake(F.script(db, { { purpose = "^workspace:name", fault = "500" } }), function()
+    local o = gen_opts()
+    o.on_log = function(m) logged[#logged + 1] = m end
+    T.eq(W:generate(s.id, o).status, "completed")
+  end)
+  s = W:get(s.id)
+  T.eq({ s.status, s.name }, { "completed", "Flaky tests waste CI time" })
+  T.contains(s.metadata.naming_error, "HTTP 500")
+  T.contains(logged[1] or "", "could not name the session")
+  T.eq(W:active(s.id).battlecard.version_number, 1)
+  local s2 = new_session(W)
+  F.with_fake(F.script(db, { { purpose = "^judge", fault = "500" } }), function()
+    T.raises(function() W:generate(s2.id, gen_opts()) end, "HTTP 500")
+  end)
+  s2 = W:get(s2.id)
+  T.eq(s2.status, "failed")
+  T.eq(db:value("SELECT status FROM generation_jobs WHERE id = ?", s2.job_id), "failed")
+  T.eq(#W:versions(s2.id), 0)
+  db:close()
+end)
+
+T.test("workspace: user B gets 'no session' for A's session from every method", function()
+  local db, A = setup()
+  local users = require "candor.repo.users"
+  local bob = users:ensure(db, { username = "bob", email = "bob@example.com", password_hash = "x", display_name = "Bob" })
+  local B = ws.for_user(db, bob)
+  local s = new_session(A)
+  local v = A:add_version(s.id, "battlecard", { content = "one\n", source = "edit" })
+  local calls = {
+    function() return B:get(s.id) end,
+    function() return B:rename(s.id, "x") end,
+    function() return B:archive(s.id, true) end,
+    function() return B:delete(s.id) end,
+    function() return B:generate(s.id) end,
+    function() return B:add_version(s.id, "battlecard", { content = "two" }) end,
+    function() return B:versions(s.id) end,
+    function() return B:active(s.id) end,
+    function() return B:activate(s.id, v.id) end,
+    function() return B:version(s.id, v.id) end,
+    function() return B:edit(s.id, "battlecard", "two") end,
+    function() return B:diff(s.id, v.id, v.id) end,
+    function() return B:export(s.id, "md") end,
+    function() return B:voice(s) end,
+    function() return B:pain(s) end,
+    function() return B:documents(s) end,
+    function() return B:summary(s) end,
+  }
+  local want = "^no session '" .. s.id:gsub("%p", "%%%0") .. "'$"
+  for i, fn in ipairs(calls) do T.raises(fn, want, "call " .. i) end
+  T.eq(#B:list {}, 0)
+  T.eq(#A:list {}, 1)
+  T.eq({ A:get(s.id).name, #A:versions(s.id) }, { "Flaky tests waste CI time", 1 }, "nothing changed")
+  T.raises(function() ws.for_user(db, "carol") end, "no user 'carol'")
+  db:close()
+end)
+
+-- A child process that adds versions to the sessions while this one does.
+local child_script = [[
+local dbm = require "candor.db"
+local db = dbm.open(arg[1])
+local W = require("candor.workspace").for_user(db, "local")
+local ids = {}
+for id in arg[2]:gmatch("[^,]+") do ids[#ids + 1] = id end
+for i = 1, tonumber(arg[3]) do
+  local id = ids[(i % #ids) + 1]
+  W:add_version(id, i % 2 == 0 and "battlecard" or "email_copy", { content = "child " .. i, source = "chat" })
+end
+db:close()
+]]
+
+T.test("workspace: 50 concurrent writers (and two other processes) leave numbers 1..n and one active version", function()
+  local dir = T.tmpdir()
+  local db = require("candor.db").open(dir .. "/w.db")
+  require("candor.seed").run(db)
+  local W = ws.for_user(db, "local")
+  local ids = {}
+  for i = 1, 10 do ids[i] = new_session(W, { asset_types = { "battlecard", "email_copy" }, name = "s" .. i }).id end
+  local script = T.write_file(dir .. "/child.lua", child_script)
+  local children, exited = {}, 0
+  for c = 1, 2 do
+    local h
+    h = uv.spawn(T.binary, { args = { "lua", script, dir .. "/w.db", table.concat(ids, ","), "40" } },
+      function(code) exited = exited + 1 children[c] = code h:close() end)
+  end
+  local tasks = {}
+  for i = 1, 50 do
+    tasks[i] = async.spawn(function()
+      async.sleep(math.random(0, 20))
+      local id = ids[(i % 10) + 1]
+      return W:add_version(id, i % 3 == 0 and "email_copy" or "battlecard", { content = "task " .. i, source = "edit",
+        activate = i % 4 ~= 0 })
+    end)
+  end
+  for _, t in ipairs(tasks) do t:await() end
+  for _ = 1, 500 do if exited == 2 then break end async.sleep(20) end
+  T.eq(children, { 0, 0 }, "both children finished cleanly")
+  local total = 0
+  for _, id in ipairs(ids) do
+    for _, a in ipairs { "battlecard", "email_copy" } do
+      local nums = {}
+      for _, r in ipairs(db:query("SELECT version_number FROM session_versions WHERE session_id = ? AND asset_type = ? ORDER BY version_number",
+        id, a)) do nums[#nums + 1] = r.version_number end
+      for i, n in ipairs(nums) do T.eq(n, i, "gap-free and unique: " .. id .. " " .. a) end
+      total = total + #nums
+      if #nums > 0 then
+        T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ? AND asset_type = ? AND is_active = 1", id, a), 1)
+      end
+    end
+  end
+  T.eq(total, 50 + 80)
+  db:close()
+end)
+
+T.test("workspace: activate an older version; versions and version lookups by id and number", function()
+  local db, W = setup()
+  local s = new_session(W, { asset_types = { "battlecard", "email_copy" } })
+  local v1 = W:add_version(s.id, "battlecard", { content = "one", source = "generation", activate = false })
+  T.eq(v1.is_active, true, "the first version is active whatever activate says")
+  local v2 = W:add_version(s.id, "battlecard", { content = "two", source = "edit" })
+  local v3 = W:add_version(s.id, "battlecard", { content = "three", source = "edit", activate = false })
+  T.eq(W:active(s.id).battlecard.id, v2.id)
+  T.eq(W:activate(s.id, v1.id).is_active, true)
+  T.eq(W:active(s.id).battlecard.id, v1.id)
+  T.eq(db:value("SELECT count(*) FROM session_versions WHERE is_active = 1"), 1)
+  T.eq(W:version(s.id, 3, "battlecard").id, v3.id)
+  T.eq(W:version(s.id, v3.id).version_number, 3)
+  T.raises(function() W:version(s.id, 2) end, "which asset type")
+  T.raises(function() W:version(s.id, 9, "battlecard") end, "no version 9 of battlecard")
+  T.raises(function() W:add_version(s.id, "narrative", { content = "x" }) end, "has no asset type 'narrative'")
+  T.eq(#W:versions(s.id, "battlecard"), 3)
+  T.eq(#W:versions(s.id, "email_copy"), 0)
+  db:close()
+end)
+
+T.test("workspace: edit scores at once (deterministic), the judges fill in the rest in the background", function()
+  local db, W = setup()
+  local s = new_session(W)
+  W:add_version(s.id, "battlecard", { content = F.bad, source = "generation" })
+  F.with_fake(F.script(db, { { purpose = "^judge", json = F.judge_json(db, 7.5, 8.5), delay_ms = 50 } }), function(fake)
+    local v = W:edit(s.id, "battlecard", F.good .. "\n\n")
+    T.eq({ v.version_number, v.source, v.is_active, v.source_detail.judged }, { 2, "edit", true, false })
+    T.ok(v.slop_score and v.specificity_score, "deterministic scores at once")
+    T.eq(v.persona_avg_score, nil, "persona not judged yet")
+    T.eq(F.calls(fake, "^judge"), 0, "edit returned before the judge answered")
+    T.eq(W:wait_background(), {})
+    local after = W:version(s.id, v.id)
+    T.eq({ after.source_detail.judged, after.authenticity_score, after.persona_avg_score, after.passes_gates },
+         { true, 8.5, 7.5, true })
+    T.eq(after.content, (F.good:gsub("%s+$", "")))
+    T.eq(F.calls(fake, "^judge"), 1)
+    T.eq(db:value("SELECT count(*) FROM llm_calls WHERE session_id = ?", s.id), 1, "the judge call is the session's")
+    T.eq({ W:edit(s.id, "battlecard", F.good) }, { nil, "no change" })
+  end)
+  F.with_fake(F.script(db, { { purpose = "^judge", fault = "500" } }), function()
+    local v = W:edit(s.id, "battlecard", "We re-run CI 3 times a day.\n")
+    W:wait_background()
+    local after = W:version(s.id, v.id)
+    T.eq(after.source_detail.judged, false)
+    T.contains(after.source_detail.judge_error, "HTTP 500")
+    T.eq(after.slop_score, v.slop_score, "the deterministic scores stand")
+  end)
+  db:close()
+end)
+
+T.test("workspace: diff of two versions is a unified diff and a scores table", function()
+  local db, W = setup()
+  local s = new_session(W)
+  local a = "# Flaky tests\n\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nold ending\n"
+  local b = "# Flaky tests\n\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nnew ending\nand one more\n"
+  W:add_version(s.id, "battlecard", { content = a, source = "generation",
+    scores = { slop = 2, vendor_speak = 1.25, authenticity = 6, specificity = 5 }, passes_gates = false })
+  W:add_version(s.id, "battlecard", { content = b, source = "edit",
+    scores = { slop = 0.5, vendor_speak = 1.25, authenticity = 7.5, specificity = 5, persona_avg = 8 }, passes_gates = true })
+  T.eq(W:diff(s.id, 1, 2), table.concat({
+    "--- v1 (generation)",
+    "+++ v2 (edit)",
+    "@@ -7,4 +7,5 @@",
+    " line 6",
+    " line 7",
+    " line 8",
+    "-old ending",
+    "+new ending",
+    "+and one more",
+    "",
+    "scores            v1     v2  delta",
+    "slop             2.0    0.5   -1.5",
+    "vendor_speak     1.2    1.2    0.0",
+    "authenticity     6.0    7.5   +1.5",
+    "specificity      5.0    5.0    0.0",
+    "persona_avg        -    8.0      -",
+    "passes_gates      no    yes",
+  }, "\n") .. "\n")
+  T.contains(W:diff(s.id, 1, 1), "(the texts are the same)")
+  db:close()
+end)
+
+T.test("workspace: export md and json carry the active versions, scores and traceability", function()
+  local db, W = setup()
+  local doc = T.write_file(T.tmpdir() .. "/notes.txt", "Flakewatch reads JUnit XML.\n")
+  local s = new_session(W, { asset_types = { "battlecard", "email_copy" }, documents = { doc } })
+  F.with_fake(F.script(db, { { purpose = "^workspace:name", text = "CI flakes" } }), function()
+    W:generate(s.id, gen_opts())
+  end)
+  F.with_fake(F.script(db, { { purpose = "^judge", fault = "500" } }), function()
+    W:edit(s.id, "email_copy", "Subject: 3 re-runs a day\n\nWe measured it.\n")
+    W:wait_background()   -- the judge fails: recorded, the deterministic scores stand
+  end)
+  local md = W:export(s.id, "md")
+  T.contains(md, "# CI flakes\n")
+  T.contains(md, "- Pain point: Flaky tests waste CI time (`" .. W:get(s.id).pain_point_id .. "`, manual)")
+  T.contains(md, "- Documents: notes.txt (`")
+  T.contains(md, "- Generation job: `" .. W:get(s.id).job_id .. "` (completed)")
+  T.contains(md, "## Battlecard\n\n_version 1 of 1")
+  T.contains(md, "## Email copy\n\n_version 2 of 2")
+  T.contains(md, "Subject: 3 re-runs a day")
+  local j = json.decode(W:export(s.id, "json"))
+  T.eq({ j.session.name, #j.assets, j.assets[1].asset_type, j.assets[1].version_number, j.assets[2].version_number },
+       { "CI flakes", 2, "battlecard", 1, 2 })
+  T.eq(j.assets[1].source_detail.job_id, j.job.id)
+  T.eq(j.documents[1].name, "notes.txt")
+  T.eq(j.pain.source_type, "manual")
+  T.ok(j.assets[1].scores.slop ~= nil and j.assets[1].passes_gates ~= nil, "scores exported")
+  T.raises(function() W:export(s.id, "pdf") end, "md or json")
+  db:close()
+end)
+
+T.test("workspace: list filters by status and name; rename, archive; delete cascades versions, messages, action jobs", function()
+  local db, W = setup()
+  local a = new_session(W, { name = "Flaky CI" })
+  local b = new_session(W, { name = "Slow deploys" })
+  W:add_version(a.id, "battlecard", { content = "x" })
+  db:run("INSERT INTO session_messages (id, session_id, role, content, created_at) VALUES ('m1', ?, 'user', 'hi', 'now')", a.id)
+  db:run([[INSERT INTO action_jobs (id, session_id, asset_type, action_name, created_at, updated_at)
+    VALUES ('j1', ?, 'battlecard', 'deslop', 'now', 'now')]], a.id)
+  T.eq(#W:list {}, 2)
+  T.eq(W:list { search = "flaky" }[1].id, a.id)
+  T.eq(#W:list { search = "%" }, 0, "LIKE wildcards are literal")
+  T.eq(#W:list { status = "completed" }, 0)
+  T.eq(W:rename(b.id, "  Deploys   take 45 min ").name, "Deploys take 45 min")
+  T.raises(function() W:rename(b.id, " ") end, "empty")
+  W:archive(b.id, true)
+  T.eq({ #W:list {}, W:list { archived = true }[1].id, #W:list { archived = "all" } }, { 1, b.id, 2 })
+  T.eq(W:archive(b.id, false).is_archived, false)
+  T.eq(W:delete(a.id), true)
+  T.raises(function() W:get(a.id) end, "no session")
+  for _, t in ipairs { "session_versions", "session_messages", "action_jobs" } do
+    T.eq(db:value("SELECT count(*) FROM " .. t), 0, t)
+  end
+  T.eq(db:value("SELECT count(*) FROM discovered_pain_points"), 1, "the pain point stays")
+  db:close()
+end)
