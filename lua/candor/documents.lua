@@ -100,7 +100,12 @@ function M.pdf_text(path)
   local code, out, err, spawn_err = run(prog, { "-layout", "-enc", "UTF-8", path, "-" })
   if spawn_err then error(string.format("cannot read %s: could not run %s: %s", path, prog, spawn_err), 0) end
   if code ~= 0 then
-    local msg = err:gsub("%s+$", "")
+    local lines, seen = {}, {}
+    for l in err:gmatch("[^\n]+") do
+      l = l:gsub("%s+$", "")
+      if l ~= "" and not seen[l] then seen[l] = true lines[#lines + 1] = l end
+    end
+    local msg = table.concat(lines, "; ")
     if code == "timeout" then
       error(string.format("cannot read %s: pdftotext took longer than %ds", path, M.timeout_ms // 1000), 0)
     elseif code == "too big" then
