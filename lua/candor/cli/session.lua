@@ -385,7 +385,7 @@ local function run_editor(path)
   local async = require "candor.async"
   local editor = os.getenv("EDITOR")
   if not editor or editor == "" then editor = "vi" end
-  return async.run(function()
+  local code, signal_or_err = async.run(function()
     return async.suspend(function(wake)
       local handle, err
       handle, err = uv.spawn("/bin/sh", { args = { "-c", editor .. ' "$@"', editor, path }, stdio = { 0, 1, 2 } },
@@ -395,7 +395,8 @@ local function run_editor(path)
         end)
       if not handle then wake(nil, err) end
     end)
-  end, { name = "editor" }), editor
+  end, { name = "editor" })
+  return code, signal_or_err, editor
 end
 
 local function cmd_edit(app, opts, W, id)
