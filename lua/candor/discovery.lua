@@ -186,7 +186,7 @@ end
 -- run(db, schedule_row, opts) -> counts
 -- opts: {sources = module with get(name) (tests), now = ISO time, retry = policy,
 --   profile = model profile, concurrency = judge calls at once (default: the
---   provider's limit)}.
+--   provider's limit), on_progress = fn(pct, step), on_log = fn(message)}.
 -- counts: {schedule_id, source, priority, fetched, invalid_posts, duplicates,
 --   judged, failed_judgements, kept, dropped_below_threshold, invented_quotes,
 --   pain_point_ids, errors = {{stage, kind, message, source_id, title}...},
@@ -219,6 +219,7 @@ function M.run(db, schedule, opts)
       return counts
     end
     local function failed(err)
+      if opts.on_log then opts.on_log(string.format("source %s failed: %s", schedule.source_type, err.message)) end
       counts.source_error = err
       counts.errors[#counts.errors + 1] = { stage = "source", kind = err.kind, message = err.message, retry_after = err.retry_after }
       return finish()
@@ -262,10 +263,22 @@ function M.run(db, schedule, opts)
 
     -- one judge call per post, as many at once as the provider allows
     local purpose = "discovery:judge:" .. schedule.source_type
+    local done, last_pct = 0, -1
+    local function progress()
+      if not opts.on_progress then return end
+      local pct = #todo > 0 and math.floor(100 * done / #todo) or 100
+      if pct ~= last_pct then
+        last_pct = pct
+        opts.on_progress(pct, string.format("judged %d of %d posts", done, #todo))
+      end
+    end
+    progress()
     local verdicts = async.each(todo, function(post)
       local p = require("candor.prompt").render(M.judge_prompt, judge_vars(priority, keywords, post))
       local r, err = llm.call_target(target, { system = p.system, prompt = p.user, json = true, purpose = purpose },
         { db = db, retry = opts.retry })
+      done = done + 1
+      progress()
       if not r then return { error = err.message, kind = err.kind } end
       local j, why = M.check_judgement(r.json, post)
       if not j then return { error = why, kind = "invalid" } end

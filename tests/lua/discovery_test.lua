@@ -72,8 +72,11 @@ T.test("threshold: posts at or above pain_threshold are stored pending; invented
   local db = F.db()
   local s = schedule(db)
   local seen = {}
+  local steps = {}
   F.with_fake(default_script(), function(fake)
-    local c = discovery.run(db, Schedules:get(db, s.id), { sources = sources({ standin = POSTS }, seen), retry = RETRY })
+    local c = discovery.run(db, Schedules:get(db, s.id), { sources = sources({ standin = POSTS }, seen), retry = RETRY,
+      on_progress = function(pct, step) steps[#steps + 1] = pct .. " " .. step end })
+    T.eq({ steps[1], steps[#steps], #steps }, { "0 judged 0 of 3 posts", "100 judged 3 of 3 posts", 4 })
     T.eq({ c.fetched, c.duplicates, c.judged, c.kept, c.dropped_below_threshold, c.failed_judgements, c.invented_quotes },
          { 3, 0, 3, 2, 1, 0, 1 })
     T.eq(#c.errors, 0)
