@@ -346,6 +346,16 @@ T.test("auto-generation: approving a pain point of a priority that asks for it s
     T.eq({ row.status, row.rejection_reason, changed }, { "rejected", "a vendor post", true })
   end)
   T.eq(db:value("SELECT count(*) FROM generation_jobs"), 1)
+  -- a run that fails leaves the approval standing and says why, naming its job
+  local pain3 = Pains:insert(db, { priority_id = pid, source_type = "manual", source_url = "", source_id = "m1",
+    title = "Nightly builds fail", content = "The nightly build fails one night in three.", author = "", author_level = "unknown",
+    metadata = {}, pain_score = 0.9, pain_analysis = {}, practitioner_quotes = json.array {}, status = "pending",
+    content_hash = "m1", discovered_at = require("core.host").now() }).id
+  F.with_fake(F.script(db, { { purpose = "^generate", fault = "500" } }), function()
+    local r = discovery.approve(db, pain3, { cache = T.tmpdir() .. "/cache.db", retry = RETRY })
+    T.eq({ r.changed, r.row.status, r.job and r.job.status }, { true, "approved", "failed" })
+    T.contains(r.error, "HTTP 500")
+  end)
   discovery.set_auto_generate(db, pid, nil)
   T.eq(discovery.auto_generate(db, pid), nil)
   db:close()
