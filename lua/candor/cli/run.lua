@@ -41,6 +41,10 @@ function M.run(app, opts, pos)
     params[k] = v
   end
   local wf = workflow.load(pos[1])
+  if wf.kind == "action" then
+    error(args.usage_error(string.format("'%s' is a workspace action: run it with 'candor session action %s SESSION_ID'",
+      pos[1], (wf.name:gsub("^actions/", "")))), 0)
+  end
   if wf.kind == "pipeline" then
     error(args.usage_error(string.format("'%s' is a generation pipeline: run it with 'candor generate --pipeline %s ...'",
       pos[1], (wf.name:gsub("^pipelines/", "")))), 0)

@@ -41,7 +41,10 @@ return {
           app.out("    run: candor generate --pipeline ", (e.name:gsub("^pipelines/", "")),
             " --pain TEXT --assets LIST --voices LIST\n")
         end
-        for _, p in ipairs(e.kind == "pipeline" and {} or e.params) do
+        if e.kind == "action" then
+          app.out("    run: candor session action ", (e.name:gsub("^actions/", "")), " SESSION_ID [--asset TYPE]\n")
+        end
+        for _, p in ipairs((e.kind == "pipeline" or e.kind == "action") and {} or e.params) do
           local default = p.default ~= nil and tostring(p.default) or nil
           if default and #default > 40 then default = default:sub(1, 37) .. "..." end
           local extra = p.required and "" or (default and (" [default: " .. default .. "]") or " [optional]")

@@ -101,13 +101,16 @@ function M.trace(run, asset_id, selected)
 end
 
 -- research(run, c) -> competitive_research row id (stored when the step ends).
+-- The research belongs to run.research_job_id when set (a workspace action's
+-- session job), else to the run's own generation job.
 function M.research(run, c)
+  local job_id = run.research_job_id or run.job.id
   local row = run.repo.competitive_research.insert {
-    job_id = run.job.id, pain_point_id = run.pain.id, raw_report = c.raw or "",
+    job_id = job_id, pain_point_id = run.pain.id, raw_report = c.raw or "",
     structured_analysis = { competitors = json.array(c.competitors), summary = c.summary },
     grounding_sources = json.array(c.sources), gemini_interaction_id = c.id or "", status = "completed",
   }
-  run.repo.generation_jobs.update(run.job.id, { competitive_research = { competitors = json.array(c.competitors),
+  run.repo.generation_jobs.update(job_id, { competitive_research = { competitors = json.array(c.competitors),
     summary = c.summary, research_id = row.id } })
   return row.id
 end

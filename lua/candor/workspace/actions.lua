@@ -1,0 +1,297 @@
+-- Workspace actions: each is a workflow in workflows/actions/NAME.lua, run as an
+-- action_jobs row with real progress, on the session's active version of one
+-- asset type, ending in a new scored version (or a report, or a clear error).
+-- Actions started at once on the same session all complete, each with its own
+-- version: version numbers come from workspace:add_version, which is atomic.
+local async = require "candor.async"
+local json = require "candor.json"
+local host = require "core.host"
+local pipeline = require "candor.pipeline"
+local judge = require "candor.pipeline.judge"
+local steps = require "candor.workspace.steps"
+
+local M = {}
+
+M.names = { "deslop", "regenerate", "change-voice", "adversarial", "multi-perspective", "competitive-dive", "community-check" }
+
+-- session_versions.source for each action (DATABASE.md's vocabulary).
+M.sources = { deslop = "deslop", regenerate = "regenerate", ["change-voice"] = "voice_change", adversarial = "adversarial",
+              ["multi-perspective"] = "multi_perspective", ["competitive-dive"] = "competitive_dive",
+              ["community-check"] = "community_check" }
+
+local function usage(msg) return { kind = "usage", message = msg } end
+
+---------------------------------------------------------------- the action_jobs row as a tracker
+
+-- The same methods as a generation job's tracker (candor.jobs), written to
+-- action_jobs: progress and current step live; the steps go into the result.
+local Tracker = {}
+Tracker.__index = Tracker
+
+local Step = {}
+Step.__index = Step
+
+local function tracker(db, row)
+  return setmetatable({ db = db, id = row.id, row = row, pct = 0, list = {}, pending = {}, last = 0 }, Tracker)
+end
+
+M.throttle_ms = 50   -- progress writes closer together than this are merged; the last one lands
+
+-- update(fields): written at once, with any progress still waiting.
+function Tracker:update(fields)
+  for k, v in pairs(self.pending) do if fields[k] == nil then fields[k] = v end end
+  self.pending = {}
+  self.last = host.clock()
+  require("candor.repo.action_jobs"):update(self.db, self.id, fields)
+end
+
+-- soft(fields): progress, written within throttle_ms (a luv timer, unref'd).
+function Tracker:soft(fields)
+  for k, v in pairs(fields) do self.pending[k] = v end
+  local since = (host.clock() - self.last) * 1000
+  if since >= M.throttle_ms then return self:update {} end
+  if self.timer then return end
+  local uv = require "luv"
+  self.timer = uv.new_timer()
+  self.timer:unref()
+  self.timer:start(math.ceil(M.throttle_ms - since), 0, function()
+    self.timer:close()
+    self.timer = nil
+    if next(self.pending) and self.db:is_open() then pcall(self.update, self, {}) end
+  end)
+end
+
+function Tracker:progress(pct, step)
+  pct = math.floor(math.max(self.pct, math.min(100, tonumber(pct) or self.pct)))
+  self.pct = pct
+  self:soft { progress = pct, current_step = step or json.null }
+  if self.on_progress then self.on_progress(pct, step) end
+end
+
+function Tracker:begin(name)
+  local entry = { name = name, started_at = host.now(), status = "running" }
+  self.list[#self.list + 1] = entry
+  self:soft { current_step = name }
+  if self.on_progress then self.on_progress(self.pct, name) end
+  return setmetatable({ entry = entry, t0 = host.clock() }, Step)
+end
+
+function Step:add_tokens(input, output, model)
+  local e = self.entry
+  e.input_tokens, e.output_tokens = (e.input_tokens or 0) + input, (e.output_tokens or 0) + output
+  e.model = model
+end
+
+function Step:iteration(it)
+  self.entry.iterations = self.entry.iterations or {}
+  table.insert(self.entry.iterations, it)
+end
+
+function Step:finish(status, extra)
+  local e = self.entry
+  if e.status ~= "running" then return false end
+  e.status, e.duration_ms = status or "done", math.floor((host.clock() - self.t0) * 1000 + 0.5)
+  for k, v in pairs(extra or {}) do e[k] = v end
+  return true
+end
+
+---------------------------------------------------------------- running an action
+
+-- The version an action starts from: the active one of asset_type (or of the
+-- session's only asset type) -> asset_type, version.
+local function starting_version(W, session, asset_type)
+  local active = W:active(session.id)
+  if not asset_type then
+    local types = {}
+    for t in pairs(active) do types[#types + 1] = t end
+    if #types ~= 1 then
+      table.sort(types)
+      error(usage(#types == 0 and string.format("session %s has no versions yet: generate or edit one first", session.id)
+        or ("name the asset type with --asset (the session has " .. table.concat(types, ", ") .. ")")), 0)
+    end
+    asset_type = types[1]
+  end
+  local v = active[asset_type]
+  if not v then error(usage(string.format("session %s has no %s version yet", session.id, asset_type)), 0) end
+  return asset_type, v
+end
+
+-- The run state of an action: the pipeline's, for this session's pain,
+-- documents, focus and one asset type in the version's voice.
+local function action_run(W, session, asset_type, voice, opts)
+  local db = W.db
+  local run = pipeline.new_run(db, {
+    pipeline = "action", pain = W:pain(session), documents = W:documents(session), assets = { asset_type },
+    voices = { voice }, focus = session.focus_instructions or "", profile = opts.profile or (session.metadata or {}).modelProfile,
+    judges = true, retry = opts.retry, cache = opts.cache == nil and true or opts.cache,
+    max_iterations = tonumber(require("candor.repo.settings"):get_value(db, "max_refinement_iterations") or "") or 3,
+  })
+  return run
+end
+
+-- The research of an action belongs to a generation job: the session's, or one
+-- made for it (competitive_research rows need a job).
+local function research_job(W, session, action_row)
+  if session.job_id then return session.job_id end
+  local row = require("candor.repo.generation_jobs"):insert(W.db, {
+    pain_point_id = session.pain_point_id or json.null, status = "completed", progress = 100,
+    product_context = { action = action_row.action_name, action_job_id = action_row.id, session_id = session.id },
+    completed_at = host.now(),
+  })
+  return row.id
+end
+
+-- What an action workflow may use, beyond a workflow's ctx.
+local function extend(ctx, W, session, run, row, version, voice)
+  local S = pipeline.steps(run)
+  S.flagged = function(d) return steps.flagged(run, d) end
+  for _, name in ipairs { "deslop", "change_voice", "perspective_rewrite", "competitive_rewrite", "community_check",
+                          "community_rewrite" } do
+    local fn = steps[name]
+    local label = name:gsub("_", "-")
+    S[name] = function(...)
+      local st = run.job:begin(label)
+      local r = table.pack(pcall(fn, run, ...))
+      st:finish(r[1] and "done" or "failed")
+      if not r[1] then error(r[2], 0) end
+      return table.unpack(r, 2, r.n)
+    end
+  end
+  ctx.step, ctx.each, ctx.combine = S, pipeline.each, pipeline.combine
+  ctx.session, ctx.asset_type, ctx.voice, ctx.version = session, row.asset_type, voice, version
+  ctx.voice_named = function(name) return pipeline.resolve_voices(W.db, run.repo, { name })[1] end
+  -- draft() -> the active version as a draft the steps take
+  ctx.draft = function()
+    local title = version.content:match("^%s*#%s+([^\n]+)") or row.asset_type
+    return { asset = row.asset_type, voice = voice, title = title, content = version.content, origin = "version", prompt = {} }
+  end
+  ctx.progress = function(pct, step) run.job:progress(pct, step) end
+  -- add_version(d, detail) -> version: d scored (deterministic scorers and the
+  -- judges, against d's voice) and stored as a new active version.
+  ctx.add_version = function(d, detail)
+    local s = d.scores or judge.score(run, d)
+    run.job:progress(95, "storing the new version")
+    local sd = { action = row.action_name, action_job_id = row.id, from_version = version.id,
+                 from_version_number = version.version_number, voice = d.voice.slug, source = s.source,
+                 gates = s.gates, judged = s.judged, iterations = d.iterations }
+    for k, v in pairs(detail or {}) do sd[k] = v end
+    local sc = s.scores
+    return W:add_version(session.id, row.asset_type, {
+      content = d.content, source = M.sources[row.action_name] or row.action_name, source_detail = sd,
+      scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
+                 specificity = sc.specificity, persona_avg = sc.persona_avg },
+      passes_gates = s.pass, activate = true,
+    })
+  end
+  ctx.research_for = function()
+    run.research_job_id = run.research_job_id or research_job(W, session, row)
+  end
+end
+
+-- start(W, session_id, name, {asset_type, voice, rewrite, rounds, retry, cache, profile,
+--   on_progress = fn(pct, step)})
+-- -> the action_jobs row and its task (running). Misuse (unknown action, no
+-- version, bad voice) raises a usage error before any row is written.
+function M.start(W, session_id, name, opts)
+  opts = opts or {}
+  local session = W:get(session_id)
+  local known = false
+  for _, n in ipairs(M.names) do if n == name then known = true end end
+  local workflow = require "candor.workflow"
+  local ok, wf = pcall(workflow.load, "actions/" .. tostring(name))
+  if not ok then
+    if known then error(wf, 0) end
+    error(usage(string.format("no action '%s' (actions: %s)", tostring(name), table.concat(M.names, ", "))), 0)
+  end
+  local asset_type, version = starting_version(W, session, opts.asset_type)
+  local voice_slug = type(version.source_detail) == "table" and version.source_detail.voice
+  local voice = voice_slug and require("candor.repo.voice_profiles"):by_slug(W.db, voice_slug) or W:voice(session)
+  if wf.needs_voice and not opts.voice then error(usage("action '" .. name .. "' needs --voice VOICE"), 0) end
+  if opts.voice then pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { opts.voice }) end
+  local run = action_run(W, session, asset_type, voice, opts)
+  for _, tier in ipairs(wf.tiers or {}) do run.target(tier) end   -- a missing key fails here, before any row
+  local row = require("candor.repo.action_jobs"):insert(W.db, { session_id = session.id, asset_type = asset_type,
+    action_name = name, status = "pending", progress = 0 })
+  run.job = tracker(W.db, row)
+  run.job.on_progress = opts.on_progress
+  local task = async.spawn(function()
+    run.job:update { status = "running", current_step = "starting" }
+    local t = workflow.run(wf, opts, {
+      db = W.db, task_ctx = { session_id = session.id, profile = run.profile, purpose = "action:" .. name },
+      extend = function(ctx) extend(ctx, W, session, run, row, version, voice) end,
+    })
+    require("candor.llm.log").flush(W.db)
+    if t.status ~= "done" then
+      local e = t.error
+      local msg = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
+      run.job:update { status = "failed", error_message = msg, result = { steps = json.array(run.job.list) } }
+      error(msg, 0)
+    end
+    local out = t.results[1]
+    local result = { steps = json.array(run.job.list), tokens = run.tokens }
+    if type(out) == "table" and out.session_id and out.version_number then   -- a version row
+      result.version_id, result.version_number = out.id, out.version_number
+      result.passes_gates = out.passes_gates
+    elseif type(out) == "table" then
+      for k, v in pairs(out) do result[k] = v end
+    end
+    run.job:update { status = "completed", progress = 100, current_step = "done", result = result }
+    return result
+  end, { name = "action " .. name })
+  return row, task
+end
+
+-- run(W, session_id, name, opts) -> result (waits); raises the action's error.
+function M.run(W, session_id, name, opts)
+  local _, task = M.start(W, session_id, name, opts)
+  local t = async.join(task)
+  if t.status ~= "done" then error(t.error, 0) end
+  return t.results[1]
+end
+
+---------------------------------------------------------------- candor session action
+
+local function fmt(x) return x and string.format("%.1f", x) or "-" end
+
+-- candor session action NAME SESSION_ID [--asset T] [--voice V] [--rewrite] [--rounds N] [--json]
+function M.cli(app, opts, pos)
+  local name, id = pos[2], pos[3]
+  if not name or not id then
+    error(usage("session action: give the action and the session: candor session action NAME SESSION_ID ("
+      .. table.concat(M.names, ", ") .. ")"), 0)
+  end
+  if pos[4] then error(usage("session action: unexpected argument '" .. pos[4] .. "'"), 0) end
+  local W = require("candor.workspace").for_user(app.db(), opts.user)
+  local tty = require("core.host").isatty(2) and not opts.json
+  local _, task = M.start(W, id, name, { asset_type = opts.asset, voice = opts.voice, rewrite = opts.rewrite,
+    rounds = opts.rounds, on_progress = not opts.json and function(pct, step)
+      if tty then io.stderr:write("\r\27[K", string.format("[%3d%%] %s", pct, step or "")) io.stderr:flush()
+      else io.stderr:write(string.format("[%3d%%] %s\n", pct, step or "")) end
+    end or nil })
+  local t = async.join(task)
+  if tty then io.stderr:write("\r\27[K") end
+  if t.status ~= "done" then error(string.format("action %s failed: %s", name, tostring(t.error)), 0) end
+  local result = t.results[1]
+  if opts.json then app.out(json.encode(result), "\n") return 0 end
+  if result.report then
+    for _, c in ipairs(result.report.claims) do
+      app.out(string.format("%-12s %s\n", c.verdict, c.claim))
+      if c.verdict ~= "supported" and c.practitioner_view ~= "" then app.out("             practitioners: ", c.practitioner_view, "\n") end
+    end
+    if result.report.summary ~= "" then app.out("\n", result.report.summary, "\n") end
+  end
+  if result.version_id then
+    local v = require("candor.repo.session_versions"):get(app.db(), result.version_id)
+    app.out(string.format("%s %s: version %d (%s) slop %s, vendor-speak %s, specificity %s, authenticity %s, persona %s\n",
+      name, v.asset_type, v.version_number, v.passes_gates and "passes its gates" or "fails a gate", fmt(v.slop_score),
+      fmt(v.vendor_speak_score), fmt(v.specificity_score), fmt(v.authenticity_score), fmt(v.persona_avg_score)))
+  elseif result.report and result.disputed == 0 then
+    app.out("practitioners dispute none of the claims; no new version\n")
+  elseif result.report then
+    app.out(string.format("%d claim%s disputed or unverifiable; rerun with --rewrite for a version that fixes them\n",
+      result.disputed, result.disputed == 1 and "" or "s"))
+  end
+  return 0
+end
+
+return M

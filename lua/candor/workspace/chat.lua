@@ -1,0 +1,254 @@
+-- Chat about a session's drafts: messages stored in session_messages, the
+-- assistant sees the session's context (pain, documents, active versions and
+-- their scores, recent messages) within a token budget, replies stream piece by
+-- piece to a callback, and a revised asset it proposes between
+-- "<<<proposal TYPE>>>" and "<<<end proposal>>>" lines can be accepted as a
+-- new scored version.
+local async = require "candor.async"
+local json = require "candor.json"
+local host = require "core.host"
+local prompt = require "candor.prompt"
+local trim = require("candor.text").trim
+
+local M = { tier = "pro", default_budget = 12000 }
+
+local function usage(msg) return { kind = "usage", message = msg } end
+
+-- A rough token count (4 bytes a token) to keep the context within budget.
+local function tokens(s) return #s // 4 + 1 end
+
+local function fmt(x) return x and string.format("%.1f", x) or "-" end
+
+local function assets_text(W, session)
+  local active = W:active(session.id)
+  local types = {}
+  for t in pairs(active) do types[#types + 1] = t end
+  table.sort(types)
+  local out = {}
+  for _, t in ipairs(types) do
+    local v = active[t]
+    out[#out + 1] = string.format("## %s (version %d, %s)\nscores: slop %s, vendor-speak %s, specificity %s, authenticity %s, persona fit %s\n\n%s",
+      t, v.version_number, v.passes_gates and "passes its gates" or "fails a gate", fmt(v.slop_score), fmt(v.vendor_speak_score),
+      fmt(v.specificity_score), fmt(v.authenticity_score), fmt(v.persona_avg_score), v.content)
+  end
+  return #out > 0 and table.concat(out, "\n\n") or "(no versions yet)"
+end
+
+-- Each document's opening, up to per_doc bytes, cut at a paragraph end.
+local function documents_text(docs, per_doc)
+  local out = {}
+  for _, d in ipairs(docs) do
+    local text = d.content
+    if #text > per_doc then
+      local cut = text:sub(1, per_doc):match("^(.*)\n%s*\n") or text:sub(1, per_doc)
+      text = cut .. "\n[... the rest of " .. d.name .. " is not shown]"
+    end
+    out[#out + 1] = "### " .. d.name .. "\n" .. text
+  end
+  return table.concat(out, "\n\n")
+end
+
+-- context(W, session, focus_asset, message) -> system prompt, earlier messages
+-- ({role, content}, oldest first). Within the budget the drafts and the pain
+-- always go in; documents shrink first, then the oldest messages are left out.
+function M.context(W, session, focus_asset, message)
+  local db = W.db
+  local budget = tonumber(require("candor.repo.settings"):get_value(db, "chat_context_tokens") or "") or M.default_budget
+  local voice, pain = W:voice(session), W:pain(session)
+  local quality = require "candor.quality"
+  local banned = {}
+  for i, p in ipairs(quality.banned_phrases(db, voice)) do if i <= 60 then banned[#banned + 1] = "- " .. p end end
+  local vars = { session_name = session.name, pain_title = pain and pain.title or "", pain_content = pain and pain.content or "",
+    voice_name = voice.name, voice_guide = voice.voice_guide, banned = table.concat(banned, "\n"),
+    assets = assets_text(W, session), focus_asset = focus_asset or "", history_note = "", message = message }
+  local docs = W:documents(session)
+  local function system_for(per_doc)
+    vars.documents = documents_text(docs, per_doc)
+    return prompt.render("chat/assistant", vars)
+  end
+  local per_doc = 6000
+  local rendered = system_for(per_doc)
+  while tokens(rendered.system or "") > budget * 0.7 and per_doc > 500 do
+    per_doc = per_doc // 2
+    rendered = system_for(per_doc)
+  end
+  local left = budget - tokens(rendered.system or "") - tokens(message)
+  local rows = require("candor.repo.session_messages"):list(db, { session_id = session.id }, { order = "created_at DESC, rowid DESC" })
+  local history, skipped = {}, 0
+  for _, m in ipairs(rows) do
+    local cost = tokens(m.content)
+    if left - cost < 0 or skipped > 0 then skipped = skipped + 1
+    else
+      left = left - cost
+      table.insert(history, 1, { role = m.role, content = m.content })
+    end
+  end
+  if skipped > 0 then
+    vars.history_note = string.format("%d earlier %s not shown", skipped, skipped == 1 and "message is" or "messages are")
+    rendered = system_for(per_doc)
+  end
+  return rendered.system, history, rendered.user
+end
+
+-- The proposal in a reply, if any -> {asset_type, content}, the reply without it.
+function M.proposal(text)
+  local kind, body = text:match("<<<proposal%s+([%w_%-]+)%s*>>>[ \t]*\r?\n(.-)\r?\n?<<<end proposal>>>")
+  if not kind then return nil end
+  return { asset_type = kind:gsub("%-", "_"), content = trim(body) }
+end
+
+-- send(W, session_id, text, {asset_type, on_chunk = fn(piece), retry}) -> the
+-- assistant's message row (metadata.proposal when it proposed an asset). The
+-- user's message is stored first, so a failed reply still keeps it.
+function M.send(W, session_id, text, opts)
+  opts = opts or {}
+  if type(text) ~= "string" or not text:match("%S") then error(usage("the message is empty"), 0) end
+  local ok_utf8 = utf8.len(text)
+  if not ok_utf8 then error(usage("the message is not valid UTF-8"), 0) end
+  local session = W:get(session_id)
+  local db = W.db
+  local M_repo = require "candor.repo.session_messages"
+  local system, history, user = M.context(W, session, opts.asset_type, text)
+  M_repo:insert(db, { session_id = session.id, role = "user", content = text, asset_type = opts.asset_type or json.null,
+    metadata = {} })
+  local messages = {}
+  for _, m in ipairs(history) do messages[#messages + 1] = m end
+  messages[#messages + 1] = { role = "user", content = user }
+  local llm = require "candor.llm"
+  local r, err = async.run(function()
+    return llm.call(M.tier, { system = system, messages = messages, stream = true, on_text = opts.on_chunk,
+      purpose = "workspace:chat" }, { db = db, retry = opts.retry, profile = (session.metadata or {}).modelProfile })
+  end, { ctx = { session_id = session.id } })
+  if not r then error(string.format("the assistant did not answer: %s", err.message), 0) end
+  local proposal = M.proposal(r.text)
+  local meta = { model = (r.provider or "?") .. ":" .. (r.model or "?"), input_tokens = r.input_tokens,
+                 output_tokens = r.output_tokens, latency_ms = r.latency_ms, proposal = proposal }
+  return M_repo:insert(db, { session_id = session.id, role = "assistant", content = r.text,
+    asset_type = (proposal and proposal.asset_type) or opts.asset_type or json.null, metadata = meta })
+end
+
+-- history(W, session_id, {limit}) -> messages, oldest first.
+function M.history(W, session_id, opts)
+  local session = W:get(session_id)
+  local rows = require("candor.repo.session_messages"):list(W.db, { session_id = session.id },
+    { order = "created_at DESC, rowid DESC", limit = opts and opts.limit or 50 })
+  local out = {}
+  for i = #rows, 1, -1 do out[#out + 1] = rows[i] end
+  return out
+end
+
+-- accept(W, session_id [, message_id]) -> version: the proposal of that message
+-- (default: the latest assistant message with one) as a new scored version.
+function M.accept(W, session_id, message_id, opts)
+  local session = W:get(session_id)
+  local db = W.db
+  local R = require "candor.repo.session_messages"
+  local msg
+  if message_id then
+    msg = R:get(db, message_id)
+    if not msg or msg.session_id ~= session.id then error(string.format("no message '%s' in session %s", message_id, session.id), 0) end
+  else
+    msg = R:decode(db:first([[SELECT * FROM session_messages WHERE session_id = ? AND role = 'assistant'
+      AND json_extract(metadata, '$.proposal') IS NOT NULL ORDER BY created_at DESC, rowid DESC LIMIT 1]], session.id))
+    if not msg then error(usage("nothing to accept: the assistant has not proposed a revised asset in this session"), 0) end
+  end
+  local proposal = type(msg.metadata) == "table" and msg.metadata.proposal
+  if type(proposal) ~= "table" then error(usage("message " .. msg.id .. " proposes no revised asset"), 0) end
+  if msg.version_created then
+    local v = require("candor.repo.session_versions"):get(db, msg.version_created)
+    error(usage(string.format("message %s was already accepted as %s version %s", msg.id, proposal.asset_type,
+      v and v.version_number or "?")), 0)
+  end
+  local valid = require("candor.pipeline.draft").asset_names[proposal.asset_type]
+  if not valid then error(string.format("the proposal names an unknown asset type '%s'", tostring(proposal.asset_type)), 0) end
+  local pipeline = require "candor.pipeline"
+  local voice = W:voice(session)
+  local run = pipeline.new_run(db, { pipeline = "chat", pain = W:pain(session), documents = W:documents(session),
+    assets = { proposal.asset_type }, voices = { voice }, judges = true, retry = opts and opts.retry,
+    profile = (session.metadata or {}).modelProfile })
+  local s = async.run(function()
+    return require("candor.pipeline.judge").score(run, { asset = proposal.asset_type, voice = voice,
+      content = proposal.content, title = proposal.asset_type })
+  end, { ctx = { session_id = session.id } })
+  local sc = s.scores
+  local v = W:add_version(session.id, proposal.asset_type, {
+    content = proposal.content, source = "chat",
+    source_detail = { message_id = msg.id, voice = voice.slug, source = s.source, gates = s.gates, judged = s.judged,
+                      accepted_at = host.now() },
+    scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
+               specificity = sc.specificity, persona_avg = sc.persona_avg },
+    passes_gates = s.pass, activate = true,
+  })
+  R:update(db, msg.id, { version_created = v.id })
+  return v
+end
+
+---------------------------------------------------------------- candor session chat
+
+local function show_accepted(app, v)
+  app.out(string.format("accepted: %s version %d (%s)\n", v.asset_type, v.version_number,
+    v.passes_gates and "passes its gates" or "fails a gate"))
+end
+
+-- One exchange: the reply printed as it streams; a proposal pointed out.
+local function exchange(app, W, id, text, opts)
+  local streamed = false
+  local msg = M.send(W, id, text, { asset_type = opts.asset, on_chunk = function(piece)
+    streamed = true
+    io.stdout:write(piece)
+    io.stdout:flush()
+  end })
+  if not streamed then io.stdout:write(msg.content) end
+  io.stdout:write(msg.content:sub(-1) == "\n" and "" or "\n")
+  local p = type(msg.metadata) == "table" and msg.metadata.proposal
+  if p then
+    io.stderr:write(string.format("(a revised %s is proposed: /accept here, or 'candor session chat %s --accept %s')\n",
+      p.asset_type, id, msg.id))
+  end
+  return msg
+end
+
+-- candor session chat SESSION_ID [MESSAGE|-] [--asset T] | --accept [MESSAGE_ID] | --history
+-- On a terminal with no message: a conversation (libedit), /accept, /history, /quit.
+function M.cli(app, opts, pos)
+  local id = pos[2]
+  if not id then error(usage("session chat: give the session id"), 0) end
+  local W = require("candor.workspace").for_user(app.db(), opts.user)
+  if opts.accept then
+    show_accepted(app, M.accept(W, id, pos[3]))
+    return 0
+  end
+  if opts.history then
+    for _, m in ipairs(M.history(W, id, { limit = 50 })) do
+      app.out(string.format("[%s] %s:\n%s\n\n", m.created_at, m.role, m.content))
+    end
+    return 0
+  end
+  local text = pos[3]
+  if text == "-" or (not text and not host.isatty(0)) then text = io.stdin:read("a") end
+  if text then
+    exchange(app, W, id, text, opts)
+    return 0
+  end
+  local edit = require "core.edit"
+  local session = W:get(id)
+  io.stdout:write(string.format("chat about %s (%s). /accept takes the last proposal, /history, /quit or Ctrl-D.\n",
+    session.name, session.id))
+  while true do
+    local line = edit.readline("you> ")
+    if not line or line == "/quit" then break end
+    if line:match("%S") then
+      edit.add_history(line)
+      local ok, err = pcall(function()
+        if line == "/accept" then show_accepted(app, M.accept(W, id))
+        elseif line == "/history" then
+          for _, m in ipairs(M.history(W, id, { limit = 20 })) do io.stdout:write(m.role, ": ", m.content, "\n\n") end
+        else exchange(app, W, id, line, opts) end
+      end)
+      if not ok then io.stderr:write("candor: ", type(err) == "table" and err.message or tostring(err), "\n") end
+    end
+  end
+  return 0
+end
+
+return M

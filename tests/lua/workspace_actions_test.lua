@@ -1,0 +1,190 @@
+-- The seven workspace actions and chat, end to end against the fake provider:
+-- each ends in a new scored version (or a report), concurrent actions each get
+-- their own version, chat streams and its proposal is accepted as a version.
+local T = require "candor.testing"
+local F = dofile(T.root .. "/tests/lua/pipeline_fixture.lua")
+local async = require "candor.async"
+local json = require "candor.json"
+
+local RETRY = { base_ms = 1 }
+
+-- A seeded database, a session generated from the fake script (version 1 of a
+-- battlecard), and the local user's workspace.
+local function session_with(db, extra_script, fn)
+  local workspace = require "candor.workspace"
+  F.with_fake(F.script(db, extra_script), function(fake)
+    local W = workspace.for_user(db, workspace.local_user(db))
+    local s = W:create { pain = F.pain, asset_types = { "battlecard" }, voice = "practitioner-community", pipeline = "standard",
+                         documents = { T.root .. "/examples/product/tideline.md" } }
+    W:generate(s.id, { retry = RETRY })
+    fn(W, W:get(s.id), fake)
+  end)
+end
+
+local function run(W, id, name, opts)
+  local actions = require "candor.workspace.actions"
+  opts = opts or {}
+  opts.retry, opts.cache = RETRY, false
+  return async.run(function() return actions.run(W, id, name, opts) end)
+end
+
+local function active(W, id) return W:active(id).battlecard end
+
+T.test("deslop replaces only the flagged spans, byte for byte elsewhere, and scores the result", function()
+  local db = F.db()
+  local replacements = { { n = 1, replacement = "accurate" }, { n = 2, span = "x", replacement = "" },
+                         { n = 3, replacement = "plain" } }
+  session_with(db, { { purpose = "^deslop", json = { replacements = replacements } } }, function(W, s, fake)
+    W:add_version(s.id, "battlecard", { content = F.bad, source = "edit", scores = {}, activate = true })
+    local steps = require "candor.workspace.steps"
+    local run_state = require("candor.pipeline").new_run(db, { pain = W:pain(s), documents = {}, assets = { "battlecard" },
+      voices = { W:voice(s) } })
+    local flagged = steps.flagged(run_state, { content = F.bad, voice = W:voice(s), asset = "battlecard" })
+    T.ok(#flagged >= 3, "the vendor draft has flagged spans")
+    local expected = F.bad
+    for i = 3, 1, -1 do
+      local f = flagged[i]
+      local rep = ({ "accurate", "", "plain" })[i]
+      local before, after = expected:sub(1, f.start - 1), expected:sub(f.stop + 1)
+      if rep == "" and before:match(" $") and after:match("^[ ,.;:]") then before = before:sub(1, -2) end
+      expected = before .. rep .. after
+    end
+    local result = run(W, s.id, "deslop")
+    local v = active(W, s.id)
+    T.eq({ v.version_number, v.source, result.version_number }, { 3, "deslop", 3 })
+    T.eq(v.content, expected)
+    T.eq(v.source_detail.replaced, 3)
+    T.ok(v.slop_score and v.authenticity_score and v.persona_avg_score, "scored, judges included")
+    T.eq(F.calls(fake, "^deslop"), 1)
+    local job = db:first("SELECT * FROM action_jobs WHERE action_name = 'deslop'")
+    T.eq({ job.status, job.progress }, { "completed", 100 })
+  end)
+  db:close()
+end)
+
+T.test("deslop on a clean version is a clear error and a failed action job", function()
+  local db = F.db()
+  session_with(db, {}, function(W, s)
+    T.raises(function() run(W, s.id, "deslop") end, "no slop or vendor%-speak spans")
+    local job = db:first("SELECT * FROM action_jobs")
+    T.eq(job.status, "failed")
+    T.contains(job.error_message, "no slop or vendor-speak spans")
+    T.eq(active(W, s.id).version_number, 1, "no version made")
+  end)
+  db:close()
+end)
+
+T.test("regenerate, change-voice, adversarial, multi-perspective: each a new version with its source", function()
+  local db = F.db()
+  local script = { { purpose = "^change%-voice", text = F.good }, { purpose = "^perspective:", text = F.good } }
+  session_with(db, script, function(W, s, fake)
+    run(W, s.id, "regenerate")
+    T.eq({ active(W, s.id).version_number, active(W, s.id).source }, { 2, "regenerate" })
+    run(W, s.id, "change-voice", { voice = "sales-enablement" })
+    local v = active(W, s.id)
+    T.eq({ v.version_number, v.source, v.source_detail.voice, v.source_detail.from_voice },
+         { 3, "voice_change", "sales-enablement", "practitioner-community" })
+    T.raises(function() run(W, s.id, "change-voice") end, "needs %-%-voice")
+    run(W, s.id, "adversarial")
+    T.eq(active(W, s.id).source, "adversarial")
+    T.eq({ F.calls(fake, "^attack"), F.calls(fake, "^generate:answer%-attack") }, { 2, 2 })
+    T.eq(active(W, s.id).source_detail.voice, "sales-enablement", "actions keep the version's voice")
+    run(W, s.id, "multi-perspective")
+    T.eq({ active(W, s.id).version_number, active(W, s.id).source }, { 5, "multi_perspective" })
+    T.eq({ F.calls(fake, "^perspective:"), F.calls(fake, "^generate:synthesis") }, { 3, 1 })
+    T.raises(function() run(W, s.id, "brainstorm") end, "no action 'brainstorm'")
+  end)
+  db:close()
+end)
+
+T.test("competitive-dive stores its research under the session's job; community-check reports, rewrites on request", function()
+  local db = F.db()
+  local report = { claims = {
+    { claim = "1-3% of tests flip", verdict = "supported", practitioner_view = "matches what we see", sources = {} },
+    { claim = "setup takes 15 minutes", verdict = "disputed", practitioner_view = "took us a day with monorepos", sources = {} },
+  }, summary = "one claim disputed" }
+  local script = { { purpose = "^competitive%-rewrite", text = F.good }, { purpose = "^community%-check", json = report },
+                   { purpose = "^community%-rewrite", text = F.good } }
+  session_with(db, script, function(W, s, fake)
+    local before = db:value("SELECT count(*) FROM competitive_research")
+    run(W, s.id, "competitive-dive")
+    T.eq(db:value("SELECT count(*) FROM competitive_research"), before + 1)
+    T.eq(db:value("SELECT job_id FROM competitive_research ORDER BY created_at DESC, rowid DESC LIMIT 1"), s.job_id)
+    T.eq(active(W, s.id).source, "competitive_dive")
+    local n = active(W, s.id).version_number
+    local r = run(W, s.id, "community-check")
+    T.eq({ r.disputed, r.rewritten, active(W, s.id).version_number }, { 1, false, n })
+    T.eq(r.report.claims[2].verdict, "disputed")
+    T.ok(fake.calls[#fake.calls].body.messages, "sent")
+    r = run(W, s.id, "community-check", { rewrite = true })
+    T.eq({ r.rewritten, active(W, s.id).version_number, active(W, s.id).source }, { true, n + 1, "community_check" })
+  end)
+  db:close()
+end)
+
+T.test("actions started at once on one session all complete, each with its own version number", function()
+  local db = F.db()
+  session_with(db, { { purpose = "^change%-voice", text = F.good, delay_ms = 20 } }, function(W, s)
+    local actions = require "candor.workspace.actions"
+    local results = async.run(function()
+      local tasks = {}
+      for i = 1, 6 do
+        local _, t = actions.start(W, s.id, "change-voice", { voice = "sales-enablement", retry = RETRY, cache = false })
+        tasks[i] = t
+      end
+      local out = {}
+      for i, t in ipairs(tasks) do out[i] = t:await() end
+      return out
+    end)
+    local numbers = {}
+    for _, r in ipairs(results) do numbers[#numbers + 1] = r.version_number end
+    table.sort(numbers)
+    T.eq(numbers, { 2, 3, 4, 5, 6, 7 })
+    T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ? AND is_active = 1", s.id), 1)
+    T.eq(db:value("SELECT count(*) FROM action_jobs WHERE status = 'completed'"), 6)
+  end)
+  db:close()
+end)
+
+T.test("chat: the reply streams, history is kept, a proposal is accepted as a scored version once", function()
+  local db = F.db()
+  local reply = "The opening hides the number. Here is a tighter version.\n<<<proposal battlecard>>>\n" .. F.good
+    .. "\n<<<end proposal>>>\n"
+  session_with(db, { { purpose = "^workspace:chat", text = reply, chunk_ms = 1 } }, function(W, s, fake)
+    local chat = require "candor.workspace.chat"
+    local pieces = {}
+    local msg = chat.send(W, s.id, "Why is the authenticity score low?", { asset_type = "battlecard", retry = RETRY,
+      on_chunk = function(p) pieces[#pieces + 1] = p end })
+    T.ok(#pieces > 5, "streamed in pieces")
+    T.eq(table.concat(pieces), reply)
+    T.eq(msg.metadata.proposal.asset_type, "battlecard")
+    local call = fake.calls[#fake.calls]
+    T.eq(call.stream, true)
+    T.contains(call.body.messages[1].content, "version 1", "the assistant sees the active version")
+    T.contains(call.body.messages[1].content, "Flaky tests waste CI time", "and the pain")
+    chat.send(W, s.id, "And the second paragraph?", { retry = RETRY })
+    local second = fake.calls[#fake.calls].body.messages
+    T.eq({ second[2].role, second[2].content, second[3].role }, { "user", "Why is the authenticity score low?", "assistant" })
+    T.eq(#chat.history(W, s.id), 4)
+    local v = chat.accept(W, s.id, msg.id, { retry = RETRY })
+    T.eq({ v.version_number, v.source, v.content }, { 2, "chat", require("candor.text").trim(F.good) })
+    T.ok(v.persona_avg_score ~= nil, "scored by the judges")
+    T.raises(function() chat.accept(W, s.id, msg.id) end, "already accepted as battlecard version 2")
+    T.raises(function() chat.send(W, s.id, "  ") end, "the message is empty")
+  end)
+  db:close()
+end)
+
+T.test("another user's session is refused for actions and chat", function()
+  local db = F.db()
+  session_with(db, {}, function(W, s)
+    local workspace = require "candor.workspace"
+    local users = require "candor.repo.users"
+    local other = users:insert(db, { username = "mallory", email = "m@example.com", password_hash = "x", display_name = "M" })
+    local M2 = workspace.for_user(db, other)
+    T.raises(function() run(M2, s.id, "regenerate") end, "no session")
+    T.raises(function() require("candor.workspace.chat").send(M2, s.id, "hi") end, "no session")
+    T.eq(db:value("SELECT count(*) FROM session_messages"), 0)
+  end)
+  db:close()
+end)
