@@ -62,7 +62,12 @@ local function step(task)
   current = task
   task.status = "running"
   if task.limit then host.limit_activate(task.limit) end
+  local c0 = os.clock()
   local res = table.pack(coroutine.resume(task.co, table.unpack(args, 1, args.n)))
+  -- CPU seconds this task ran, counted for it and every task above it (task.cpu)
+  local spent = os.clock() - c0
+  local t = task
+  while t do t.cpu = t.cpu + spent t = t.parent end
   if task.limit then host.limit_activate(prev and prev.limit) end
   current = prev
   if coroutine.status(task.co) == "dead" then
@@ -111,6 +116,7 @@ function M.spawn(fn, opts, ...)
     name = opts.name or "task",
     status = "ready",
     children = {},
+    cpu = 0,
     parent = parent,
     limit = opts.limit or (parent and parent.limit),
   }, Task)

@@ -86,6 +86,24 @@ function M.read_file(path)
   return s
 end
 
+-- read_cached(path) -> text, stamp | nil, message: the file's text, read again
+-- only when its modification time or size changed (so an edit shows at once),
+-- and a stamp ("mtime:size") that names this version of it.
+local file_cache = {}
+
+function M.read_cached(path)
+  local uv = require "luv"
+  local st, err = uv.fs_stat(path)
+  if not st then return nil, err end
+  local stamp = string.format("%d.%09d:%d", st.mtime.sec, st.mtime.nsec or 0, st.size)
+  local c = file_cache[path]
+  if c and c.stamp == stamp then return c.text, stamp end
+  local text, rerr = M.read_file(path)
+  if not text then return nil, rerr end
+  file_cache[path] = { stamp = stamp, text = text }
+  return text, stamp
+end
+
 -- Creates dir and its parents; returns true or nil, message.
 function M.mkdir_p(dir)
   local uv = require "luv"

@@ -24,7 +24,7 @@ end
 
 function M.load(name)
   local path = M.find(name)
-  local text, err = paths.read_file(path)
+  local text, err = paths.read_cached(path)
   if not text then error(string.format("prompt '%s': %s", name, err), 0) end
   return text, path
 end

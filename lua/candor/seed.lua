@@ -81,25 +81,41 @@ end
 
 -- The default banned phrases: the file named by the banned_phrases_file setting
 -- plus the JSON array in banned_words.
+-- banned_phrases(db) -> the list: the banned_phrases_file (lower-cased, one
+-- phrase a line, # comments) and the banned_words setting. Built again only when
+-- the file or the setting changed.
+local banned_cache = {}
+
 function M.banned_phrases(db)
   local settings = require "candor.repo.settings"
   local rel = settings:get_value(db, "banned_phrases_file") or "seed/banned_phrases.txt"
+  local extra_json = settings:get_value(db, "banned_words") or "[]"
+  local path = paths.find("prompts", rel)
+  local text, stamp = nil, "none"
+  if path then text, stamp = assert(paths.read_cached(path)) end
+  local key = (path or "") .. "\0" .. stamp .. "\0" .. extra_json
+  local hit = banned_cache[key]
+  if hit then
+    local copy = {}
+    for i, p in ipairs(hit) do copy[i] = p end
+    return copy
+  end
   local out, seen = {}, {}
   local function add(p)
     p = p:lower():match("^%s*(.-)%s*$")
     if p ~= "" and not seen[p] then seen[p] = true out[#out + 1] = p end
   end
-  local path = paths.find("prompts", rel)
-  if path then
-    for line in assert(paths.read_file(path)):gmatch("[^\n]+") do
-      if not line:match("^%s*#") then add(line) end
-    end
+  for line in (text or ""):gmatch("[^\n]+") do
+    if not line:match("^%s*#") then add(line) end
   end
-  local ok, extra = pcall(require("cjson").decode, settings:get_value(db, "banned_words") or "[]")
+  local ok, extra = pcall(require("cjson").decode, extra_json)
   if ok and type(extra) == "table" then
     for _, p in ipairs(extra) do if type(p) == "string" then add(p) end end
   end
-  return out
+  banned_cache = { [key] = out }   -- one version at a time is all a process needs
+  local copy = {}
+  for i, p in ipairs(out) do copy[i] = p end
+  return copy
 end
 
 return M

@@ -196,7 +196,8 @@ function M.run(wf, params, opts)
   timer:unref()
   local ok, err = pcall(async.join, task)
   timer:close()
-  collectgarbage()
+  -- under a cap of the caller's, drop the run's garbage before the cap returns
+  if old_cap and old_cap > 0 then collectgarbage() end
   host.set_memory_limit(old_cap)
   if not ok then error(err, 0) end
   if task.status == "failed" and task.error == "not enough memory" then
