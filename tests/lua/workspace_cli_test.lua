@@ -1,0 +1,69 @@
+-- candor session action and candor session chat as a user meets them.
+local T = require "candor.testing"
+local json = require "candor.json"
+local dbm = require "candor.db"
+local F = dofile(T.root .. "/tests/lua/pipeline_fixture.lua")
+local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
+
+local function env(dir, fake)
+  return { env = { CANDOR_DB = dir .. "/c.db", HOME = dir, XDG_CONFIG_HOME = dir .. "/config", XDG_STATE_HOME = dir .. "/state",
+                   CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "fake-local", OPENAI_BASE_URL = fake.url .. "/v1" },
+           unset = { "CANDOR_PATH", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ANTHROPIC_API_KEY", "CANDOR_CASSETTE",
+                     "CANDOR_LLM_CACHE" } }
+end
+
+-- A database with a generated session; returns dir, fake, session id.
+local function setup(extra)
+  local dir = T.tmpdir()
+  local db = dbm.open(dir .. "/c.db")
+  require("candor.seed").run(db)
+  local fake = Fake.start(F.script(db, extra))
+  db:close()
+  local r = T.candor_async({ "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--voice", "practitioner-community", "--pipeline", "standard", "--json" }, env(dir, fake))
+  T.eq(r.code, 0, r.err)
+  return dir, fake, json.decode(r.out).session.id
+end
+
+T.test("session action: progress lines, then the new version and its scores; --json for scripts", function()
+  local dir, fake, id = setup { { purpose = "^change%-voice", text = F.good } }
+  local r = T.candor_async({ "session", "action", "change-voice", id, "--voice", "sales-enablement" }, env(dir, fake))
+  T.eq(r.code, 0, r.err)
+  T.contains(r.err, "rewriting into sales-enablement")
+  T.contains(r.out, "change-voice battlecard: version 2 (passes its gates)")
+  r = T.candor_async({ "session", "action", "adversarial", id, "--json" }, env(dir, fake))
+  T.eq(r.code, 0, r.err)
+  T.eq(json.decode(r.out).version_number, 3)
+  r = T.candor_async({ "session", "action", "brainstorm", id }, env(dir, fake))
+  T.eq(r.code, 2)
+  T.contains(r.err, "no action 'brainstorm' (actions: deslop, regenerate")
+  r = T.candor_async({ "session", "action", "deslop", id }, env(dir, fake))
+  T.eq(r.code, 1)
+  T.contains(r.err, "no slop or vendor-speak spans to rewrite")
+  r = T.candor_async({ "session", "action", "regenerate", "nope" }, env(dir, fake))
+  T.eq(r.code, 1)
+  T.contains(r.err, "no session 'nope'")
+  fake.close()
+end)
+
+T.test("session chat: one message from stdin streams the reply; --accept makes a version; --history", function()
+  local reply = "Tighter opening below.\n<<<proposal battlecard>>>\n" .. F.good .. "\n<<<end proposal>>>\n"
+  local dir, fake, id = setup { { purpose = "^workspace:chat", text = reply } }
+  local o = env(dir, fake)
+  o.stdin = "Make the opening shorter."
+  local r = T.candor_async({ "session", "chat", id, "--asset", "battlecard" }, o)
+  T.eq(r.code, 0, r.err)
+  T.eq(r.out, reply)
+  T.contains(r.err, "a revised battlecard is proposed")
+  r = T.candor_async({ "session", "chat", id, "--accept" }, env(dir, fake))
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "accepted: battlecard version 2")
+  r = T.candor_async({ "session", "chat", id, "--accept" }, env(dir, fake))
+  T.eq(r.code, 2)
+  T.contains(r.err, "already accepted")
+  r = T.candor_async({ "session", "chat", id, "--history" }, env(dir, fake))
+  T.contains(r.out, "user:\nMake the opening shorter.")
+  o.stdin = "   "
+  T.eq(T.candor_async({ "session", "chat", id }, o).code, 2, "an empty message is a usage error")
+  fake.close()
+end)
