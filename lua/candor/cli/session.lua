@@ -434,9 +434,10 @@ local function cmd_edit(app, opts, W, id)
   end
   local v, why = W:edit(s.id, asset, text)
   if not v then app.out(why, "\n") return 0 end
-  app.out(string.format("%s v%d saved: slop %s, vendor-speak %s, specificity %s, authenticity %s (deterministic); gates %s\n",
+  app.out(string.format("%s v%d saved: slop %s, vendor-speak %s, specificity %s, authenticity %s (deterministic gates %s)\n",
     asset, v.version_number, fmt(v.slop_score), fmt(v.vendor_speak_score), fmt(v.specificity_score),
-    fmt(v.authenticity_score), v.passes_gates and "pass so far" or "fail"))
+    fmt(v.authenticity_score), v.passes_gates and "pass" or "fail"))
+  io.stdout:flush()
   io.stderr:write("candor: judging with the LLM judges...\n")
   W:wait_background()
   local after = require("candor.repo.session_versions"):get(app.db(), v.id)

@@ -29,6 +29,18 @@ function M.scores_line(scores)
   return table.concat(parts, " · ")
 end
 
+-- An asset's Markdown under its "## Type" heading: its own headings two levels
+-- down (# Title becomes ### Title), code blocks left alone.
+function M.demote(text)
+  local out, fenced = {}, false
+  for line in (text:gsub("%s+$", "") .. "\n"):gmatch("([^\n]*)\n") do
+    if line:match("^%s*```") or line:match("^%s*~~~") then fenced = not fenced
+    elseif not fenced and line:match("^#+%s") then line = "##" .. line end
+    out[#out + 1] = line
+  end
+  return table.concat(out, "\n")
+end
+
 function M.md(data)
   local s, out = data.session, {}
   local function add(...) for _, x in ipairs({ ... }) do out[#out + 1] = x end end
@@ -61,7 +73,7 @@ function M.md(data)
       local gates = a.passes_gates and "passes the gates" or "fails the gates"
       if sd.judged == false then gates = gates .. " (deterministic scores only" .. (sd.judge_error and ("; judge failed: " .. sd.judge_error) or "") .. ")" end
       add("", "Scores: " .. (line ~= "" and line or "none") .. " · " .. gates)
-      add("", (a.content:gsub("%s+$", "")))
+      add("", M.demote(a.content))
     end
   end
   return table.concat(out, "\n") .. "\n"
