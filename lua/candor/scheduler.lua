@@ -301,6 +301,8 @@ function M.run_one(db, item, opts)
     local r1, r2, r3 = pcall(runner, db, row, { on_progress = progress, on_log = opts.on_log })
     if not r1 then ok, err = false, r2
     elseif r2 == nil and r3 ~= nil then ok, err = false, r3   -- a runner's nil, message
+    elseif type(r2) == "table" and type(r2.source_error) == "table" then
+      ok, result, err = false, r2, r2.source_error            -- discovery: the source failed (counts kept)
     else ok, result = true, r2 end
   end
   remove()
