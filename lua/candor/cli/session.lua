@@ -6,10 +6,10 @@ local M = {
   name = "session",
   summary = "Workspace sessions: create, generate, list, show, edit and diff versions, export.",
   usage = "candor session new (--pain TEXT | --pain-file FILE | --pain-id ID) --assets LIST|all [--doc FILE ...]\n"
-    .. "                    [--voice SLUG] [--voices LIST] [--pipeline NAME] [--focus TEXT] [--name NAME] [--no-generate]\n"
+    .. "                    [--voice SLUG] [--voices LIST] [--pipeline NAME] [--focus TEXT] [--name NAME] [--no-generate] [--force]\n"
     .. "       candor session list [--status S] [--search TEXT] [--archived] [--limit N] [--json]\n"
     .. "       candor session show ID [--full] [--json]\n"
-    .. "       candor session generate ID\n"
+    .. "       candor session generate ID [--force]\n"
     .. "       candor session rename ID NAME\n"
     .. "       candor session archive ID [--undo]\n"
     .. "       candor session delete ID [--yes]\n"
@@ -43,6 +43,7 @@ local M = {
     { "priority", arg = "SLUG", help = "new: the messaging priority of a manual pain point" },
     { "profile", arg = "NAME", help = "new, generate: the model profile for the session" },
     { "no-generate", help = "new: create the session only ('candor session generate ID' later)" },
+    { "force", help = "new, generate: outside-in runs even when no community evidence is found" },
     { "status", "s", arg = "S", help = "list: only sessions with this status (pending, generating, completed, failed)" },
     { "search", arg = "TEXT", help = "list: only sessions whose name contains TEXT" },
     { "archived", help = "list: the archived sessions instead" },
@@ -72,10 +73,11 @@ local M = {
 -- Which options each subcommand takes (--user and the common ones aside); nil: any.
 local ALLOWED = {
   new = { pain = true, ["pain-file"] = true, ["pain-id"] = true, doc = true, assets = true, voice = true, voices = true,
-          pipeline = true, focus = true, name = true, priority = true, profile = true, ["no-generate"] = true, json = true },
+          pipeline = true, focus = true, name = true, priority = true, profile = true, ["no-generate"] = true, json = true,
+          force = true },
   list = { status = true, search = true, archived = true, limit = true, json = true },
   show = { full = true, json = true },
-  generate = { profile = true, json = true },
+  generate = { profile = true, force = true, json = true },
   rename = {}, archive = { undo = true }, delete = { yes = true },
   versions = { asset = true, json = true },
   activate = { asset = true }, edit = { asset = true }, diff = { asset = true },
@@ -216,7 +218,7 @@ end
 local function generate(app, opts, W, id)
   local show, clear = progress_display()
   local ok, job = pcall(W.generate, W, id, {
-    on_progress = not opts.json and show or nil, profile = opts.profile,
+    on_progress = not opts.json and show or nil, profile = opts.profile, force = opts.force,
     on_log = function(msg) clear() io.stderr:write("candor: ", msg, "\n") end,
   })
   clear()
