@@ -42,8 +42,9 @@ end
 local function post_of(site, q)
   if q.question_id == nil then return nil end
   local owner = type(q.owner) == "table" and q.owner or {}
+  local id = tostring(math.tointeger(q.question_id) or q.question_id)
   return kit.post {
-    source_type = NAME, source_id = string.format("%s:%s:%s", NAME, site, tostring(math.tointeger(q.question_id) or q.question_id)),
+    source_type = NAME, source_id = string.format("%s:%s:%s", NAME, site, id),
     url = q.link, title = html.line(q.title), content = html.to_text(q.body or ""),
     author = html.line(owner.display_name or ""), author_level = level_of(owner),
     posted_at = kit.time_of(q.creation_date),

@@ -45,10 +45,11 @@ end
 -- The research call, whatever way it fails (an error value or a raise) -> result | nil, err.
 local function research(llm, req)
   local ok, result, err = pcall(llm, "research", req)
-  if not ok then return kit.fail(NAME, "http", "the research call failed: " .. tostring(type(result) == "table" and result.message or result)) end
+  if not ok then err, result = result, nil end
   if not result then
-    return kit.fail(NAME, kind_of(err), "the research call failed: " .. tostring(type(err) == "table" and err.message or err),
-      { retry_after = type(err) == "table" and err.retry_after or nil })
+    local e = type(err) == "table" and err or { message = err }
+    return kit.fail(NAME, ok and kind_of(e) or "http", "the research call failed: " .. tostring(e.message),
+      { retry_after = e.retry_after })
   end
   return result
 end
