@@ -166,6 +166,17 @@ function M.context(wf, opts)
   return ctx
 end
 
+-- Memory caps of the runs in progress. The allocator has one cap for the
+-- process, so while runs overlap the cap is the largest they asked for, and
+-- when the last one ends the cap from before the first one returns.
+local caps, cap_before = {}, nil
+
+local function apply_caps()
+  local cap
+  for _, c in pairs(caps) do if not cap or c > cap then cap = c end end
+  host.set_memory_limit(cap or cap_before or 0)
+end
+
 -- run(wf, params, {db, instructions, memory_mb, timeout_s, on_log, on_progress,
 --   extend = fn(ctx), task_ctx = {job_id =, session_id =, profile = ...}})
 -- -> task (finished). task_ctx becomes the task's context (inherited by its
@@ -181,8 +192,11 @@ function M.run(wf, params, opts)
     name = label,
   }
   local memory_mb = opts.memory_mb or limits.memory_mb or M.defaults.memory_mb
-  local used, _, old_cap = host.memory()
-  host.set_memory_limit(used + math.floor(memory_mb * 1048576))
+  local used, _, current_cap = host.memory()
+  if next(caps) == nil then cap_before = current_cap end
+  local cap_key = {}
+  caps[cap_key] = used + math.floor(memory_mb * 1048576)
+  apply_caps()
   local ctx = M.context(wf, opts)
   local task_ctx = { workflow = wf.name }
   for k, v in pairs(opts.task_ctx or {}) do task_ctx[k] = v end
@@ -196,9 +210,10 @@ function M.run(wf, params, opts)
   timer:unref()
   local ok, err = pcall(async.join, task)
   timer:close()
-  -- under a cap of the caller's, drop the run's garbage before the cap returns
-  if old_cap and old_cap > 0 then collectgarbage() end
-  host.set_memory_limit(old_cap)
+  caps[cap_key] = nil
+  -- under a cap of the caller's, drop the runs' garbage before that cap returns
+  if next(caps) == nil and cap_before and cap_before > 0 then collectgarbage() end
+  apply_caps()
   if not ok then error(err, 0) end
   if task.status == "failed" and task.error == "not enough memory" then
     task.error = string.format("%s stopped: exceeded its memory limit of %g MiB", label, memory_mb)
