@@ -270,6 +270,7 @@ T.test("scheduler: a workflow schedule runs the workflow with its parameters; fa
   T.contains(ended.gone.error_message, "no workflow named 'no/such/workflow'")
   T.contains(ended["wrong-param"].error_message, "has no parameter 'colour'")
   T.contains(table.concat(progress, "\n"), "count 50 counting")
+  T.eq(select(3, require("core.host").memory()), 0, "overlapping runs put the memory cap back")
   for _, s in ipairs({ ok_s, bad, gone, wrong }) do
     local row = W:get(db, s.id)
     T.eq({ row.last_run_at, row.next_run_at, row.running_since }, { S.iso(NOW), S.iso(NOW + HOUR), nil }, s.name)
@@ -278,9 +279,9 @@ end)
 
 T.test("scheduler: discovery runs record counts; a failed source or a bad spec is a failed run", function()
   local db = fresh()
-  local seen
+  local seen = {}
   with({ now = NOW, discovery = function(_, row, opts)
-    seen = { row = row, opts = opts }
+    seen[row.source_type] = { row = row, opts = opts }
     if row.source_type == "reddit" then
       return { fetched = 0, kept = 0, source_error = { kind = "rate_limited", message = "reddit: rate limited" } }
     end
@@ -301,7 +302,9 @@ T.test("scheduler: discovery runs record counts; a failed source or a bad spec i
     T.eq(r.outcome, "failed")
     T.contains(r.error_message, "invalid schedule: cron expression 'every day' has 2 fields")
     T.eq(D:get(db, badspec.id).next_run_at, S.iso(NOW + 4 * HOUR), "a bad spec waits the default interval")
-    T.eq(seen.row.config.keywords, nil, "the runner got each schedule's own row")
+    T.eq({ seen.hn.row.config.keywords, seen.reddit.row.config.keywords }, { { "ci" }, nil },
+      "the runner got each schedule's own row")
+    T.eq(type(seen.hn.opts.on_log), "nil", "no on_log asked for")
   end)
 end)
 

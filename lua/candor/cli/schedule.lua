@@ -83,10 +83,11 @@ local function fmt_time(iso, zone)
   return ok and s or (iso:sub(1, 16):gsub("T", " ") .. " UTC")
 end
 
+-- "fetched 40, kept 3": the non-zero counts, by name.
 local function fmt_counts(counts)
   if type(counts) ~= "table" then return "" end
   local keys = {}
-  for k in pairs(counts) do keys[#keys + 1] = k end
+  for k, v in pairs(counts) do if v ~= 0 then keys[#keys + 1] = k end end
   table.sort(keys)
   for i, k in ipairs(keys) do
     local v = counts[k]
