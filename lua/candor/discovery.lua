@@ -212,6 +212,9 @@ function M.run(db, schedule, opts)
     local config = copy(schedule.config)
     local keywords = M.merge_keywords(priority.keywords, config.keywords)
     config.keywords = json.array(keywords)
+    -- posts older than the de-duplication window could never be told from old
+    -- ones, so a source asks only for newer posts unless the schedule says otherwise
+    config.since = config.since or since
     local function finish()
       if schedule.id then Schedules:update(db, schedule.id, { last_run_at = now }) end
       require("candor.llm.log").flush(db)
@@ -228,7 +231,7 @@ function M.run(db, schedule, opts)
     local mod, merr = source_module(opts.sources, schedule.source_type)
     if not mod then return failed(merr) end
     local source_purpose = "discovery:source:" .. schedule.source_type
-    local posts, ferr = fetch(mod, config, { now = now, llm = function(tier, req, o)
+    local posts, ferr = fetch(mod, config, { now = now, purpose_prefix = "discovery", llm = function(tier, req, o)
       local r = copy(req)
       r.purpose = r.purpose or source_purpose
       local co = copy(o)

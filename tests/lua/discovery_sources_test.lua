@@ -353,11 +353,11 @@ T.test("stackexchange: site, tags, body filter, newest first; has_more pages wit
       title = "Jenkins pipeline randomly fails with \"agent went offline\" – why doesn't retry help?",
       content = "About 1 in 10 builds fails with:\n\nERROR: agent went offline during the build\nFATAL: command execution failed"
         .. "\n\nI added retry(3) but the retries fail the same way. Builds with <5 min runtime never fail.",
-      author = "Priya & Co", author_level = "newcomer", posted_at = "2024-05-10T16:45:12.000Z",
+      author = "Priya & Co", author_level = "beginner", posted_at = "2024-05-10T16:45:12.000Z",
       metadata = { site = "stackoverflow", score = 2, answers = 0, views = 87, answered = false, accepted_answer = false,
                    reputation = 45, tags = { "jenkins", "continuous-integration", "flaky-tests" } },
     })
-    T.eq({ posts[2].author_level, posts[3].author_level }, { "expert", "newcomer" }, "23,456 reputation; unregistered")
+    T.eq({ posts[2].author_level, posts[3].author_level }, { "expert", "beginner" }, "23,456 reputation; unregistered")
   end)
 end)
 
@@ -417,12 +417,12 @@ T.test("github: the Link header's next page followed; bots skipped; author_assoc
       title = "Runner hangs forever when the cache server is unreachable",
       content = "### What happened\n\nThe job sat at `Restoring cache...` for **6 hours** until the global timeout killed it."
         .. "\n\n### Expected\n\nFail after 30s and carry on without the cache.",
-      author = "first-timer-fran", author_level = "newcomer", posted_at = "2024-05-10T16:45:12.000Z",
+      author = "first-timer-fran", author_level = "beginner", posted_at = "2024-05-10T16:45:12.000Z",
       metadata = { repo = "acme/ci-runner", state = "open", comments = 5, labels = { "bug", "needs triage" }, reactions = 9,
                    association = "FIRST_TIME_CONTRIBUTOR" },
     })
     T.eq({ posts[2].title, posts[2].content, posts[2].author_level }, { 'Document how to debug "exit code 137" in jobs', "", "expert" })
-    T.eq(posts[3].author_level, "regular")
+    T.eq(posts[3].author_level, "practitioner")
   end)
 end)
 
@@ -499,7 +499,7 @@ T.test("discourse: posts joined with their topics, pages until more_full_page_re
       url = fake.url .. "/forum/t/deploys-fail-randomly-after-3-2-upgrade/98765/3",
       title = "Deploys <fail> randomly after 3.2 upgrade",
       content = "...after the upgrade our flaky deploys got worse & the rollback took 2 hours...",
-      author = "sam_ops", author_level = "newcomer", posted_at = "2024-05-10T15:30:00.000Z",
+      author = "sam_ops", author_level = "beginner", posted_at = "2024-05-10T15:30:00.000Z",
       metadata = { forum = host, topic_id = 98765, post_number = 3, likes = 4, category_id = 5, tags = { "deploy", "upgrade" },
                    replies = 6, posts = 9, trust_level = 1 },
     })

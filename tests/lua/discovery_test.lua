@@ -93,6 +93,9 @@ T.test("threshold: posts at or above pain_threshold are stored pending; invented
   T.eq(flaky, 1)
   T.ok(#kw > 2 and kw[1] == "workaround", "the priority's keywords come first")
   T.ok(type(seen.standin.opts.llm) == "function" and seen.standin.opts.now, "the source gets llm and now")
+  T.eq(seen.standin.opts.purpose_prefix, "discovery")
+  local since = seen.standin.config.since
+  T.ok(type(since) == "string" and since < seen.standin.opts.now, "only posts newer than the de-duplication window")
 
   local rows = stored(db)
   T.eq(#rows, 2)

@@ -292,7 +292,7 @@ end
 ---------------------------------------------------------------- posts
 
 -- level_of(n, steps) -> the level for a number on a ladder such as
--- {{100, "newcomer"}, {10000, "regular"}, {math.huge, "expert"}}: the first
+-- {{100, "beginner"}, {10000, "practitioner"}, {math.huge, "expert"}}: the first
 -- step n is below; "unknown" when n is not a number.
 function M.level_of(n, steps)
   if type(n) ~= "number" then return "unknown" end
@@ -308,7 +308,7 @@ end
 
 -- post{...} -> a post in the contract's shape: every text field a string,
 -- author_level one of the four, metadata a table.
-local LEVELS = { unknown = true, newcomer = true, regular = true, expert = true }
+local LEVELS = { unknown = true, beginner = true, practitioner = true, expert = true }
 
 function M.post(p)
   return {

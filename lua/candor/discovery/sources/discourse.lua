@@ -14,7 +14,7 @@ local NAME = "discourse"
 local MAX_PAGE = 10           -- the search refuses page numbers above 10
 
 -- Trust levels: 0 new, 1 basic, 2 member, 3 regular, 4 leader; staff are experts.
-local TRUST = { [0] = "newcomer", [1] = "newcomer", [2] = "regular", [3] = "regular", [4] = "expert" }
+local TRUST = { [0] = "beginner", [1] = "beginner", [2] = "practitioner", [3] = "practitioner", [4] = "expert" }
 
 local function level_of(p)
   if p.moderator == true or p.admin == true then return "expert" end

@@ -14,8 +14,8 @@ local MAX_PER_PAGE = 100      -- the API's most per page
 
 -- author_association: the author's standing in the issue's repository.
 local LEVELS = {
-  OWNER = "expert", MEMBER = "expert", COLLABORATOR = "expert", CONTRIBUTOR = "regular",
-  FIRST_TIME_CONTRIBUTOR = "newcomer", FIRST_TIMER = "newcomer",
+  OWNER = "expert", MEMBER = "expert", COLLABORATOR = "expert", CONTRIBUTOR = "practitioner",
+  FIRST_TIME_CONTRIBUTOR = "beginner", FIRST_TIMER = "beginner",
 }
 
 local function limited(status, headers, doc)

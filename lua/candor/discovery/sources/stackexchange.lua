@@ -15,12 +15,12 @@ local MAX_PER_PAGE = 100      -- the API's most per page
 
 -- Reputation ladder: under 100 is a new account (few privileges yet); from
 -- 10,000 the site trusts the user with its moderation tools.
-local LADDER = { { 100, "newcomer" }, { 10000, "regular" }, { math.huge, "expert" } }
+local LADDER = { { 100, "beginner" }, { 10000, "practitioner" }, { math.huge, "expert" } }
 
 local function level_of(owner)
   if type(owner) ~= "table" then return "unknown" end
   if owner.user_type == "moderator" then return "expert" end
-  if owner.user_type == "unregistered" then return "newcomer" end
+  if owner.user_type == "unregistered" then return "beginner" end
   return kit.level_of(owner.reputation, LADDER)
 end
 
