@@ -130,6 +130,16 @@ end
 
 function M.current() return current end
 
+-- cancelled() -> the reason when the running task (or a task above it) is being
+-- cancelled, so code that catches errors can let a cancellation through.
+function M.cancelled()
+  local t = current
+  while t do
+    if t.cancel_reason then return t.cancel_reason end
+    t = t.parent
+  end
+end
+
 -- on_exit(fn) -> remove(): fn runs when the running task ends, however it ends;
 -- remove() unregisters it. Outside a task it never runs (nothing to end).
 function M.on_exit(fn)

@@ -121,3 +121,17 @@ T.test("each rejects a concurrency below 1 and handles an empty list", function(
   T.raises(function() async.each({ 1 }, function() end, { concurrency = 0 }) end, "concurrency must be a whole number >= 1")
   T.eq(async.each({}, function() error("never") end), {})
 end)
+
+T.test("cancelled() tells code that catches errors that its task is being cancelled", function()
+  local async = require "candor.async"
+  local seen
+  local t = async.spawn(function()
+    async.spawn(function()
+      local ok = pcall(async.sleep, 1000)
+      seen = { ok, async.cancelled() }
+    end):await()
+  end)
+  async.run(function() async.sleep(5) t:cancel("stop now") async.sleep(5) end)
+  T.eq(seen, { false, "stop now" })
+  T.eq(async.cancelled(), nil, "outside any task: nothing is cancelled")
+end)

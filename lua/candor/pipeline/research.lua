@@ -99,7 +99,10 @@ function M.banned_words(run, voice)
   vars.voice_name, vars.voice_guide = voice.name, voice.voice_guide
   local ok, r = pcall(run.llm, M.tiers.banned_words, "pipeline/banned_words", vars,
     { json = true, purpose = "research:banned-words:" .. voice.slug, cache = run.cache })
-  if not ok then return {}, tostring(type(r) == "table" and r.message or r) end
+  if not ok then
+    if require("candor.async").cancelled() then error(r, 0) end   -- the job is stopping: no fallback
+    return {}, tostring(type(r) == "table" and r.message or r)
+  end
   local phrases = {}
   for _, p in ipairs(list_of(type(r.json) == "table" and r.json.phrases)) do
     if type(p) == "string" and p:match("%S") and #p <= 80 then phrases[#phrases + 1] = p:match("^%s*(.-)%s*$") end
