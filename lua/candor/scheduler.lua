@@ -414,23 +414,35 @@ function M.loop(db, opts)
     end, { name = "schedule watch" })
   end
 
+  -- One look at the table: start what is due; -> how long to sleep (ms).
+  local function tick()
+    local now = M.now()
+    M.recover(db, now)
+    local held = false
+    for _, item in ipairs(M.due(db, now)) do
+      if running[item.key] then held = true
+      elseif n_running >= concurrency then held = true break
+      else start(item) end
+    end
+    async.sleep(0)   -- let the runs just started claim their schedules
+    local wait = tick_ms
+    local nd = M.next_due(db)
+    if nd then wait = math.min(wait, math.max(0, (nd - M.now()) * 1000)) end
+    -- something that was due at `now` and did not start (running here, at the
+    -- limit, or held by another process): look again soon, not in a busy loop
+    if held or (nd and nd <= now) then wait = math.max(wait, math.min(M.busy_ms, tick_ms)) end
+    return wait
+  end
+
   local ok, err = pcall(function()
     event({ type = "ready", concurrency = concurrency })
     while not stopping do
-      local now = M.now()
-      local rok, rerr = pcall(M.recover, db, now)
-      if not rok then event({ type = "error", error = message(rerr) }) end
-      local held = false
-      for _, item in ipairs(M.due(db, now)) do
-        if running[item.key] then held = true
-        elseif n_running >= concurrency then held = true break
-        else start(item) end
+      -- a failed look (the database busy past its timeout) is reported, and tried again a tick later
+      local tok, wait = pcall(tick)
+      if not tok then
+        event({ type = "error", error = message(wait) })
+        wait = tick_ms
       end
-      async.sleep(0)   -- let the runs just started claim their schedules
-      local wait = tick_ms
-      local nd = M.next_due(db)
-      if nd then wait = math.min(wait, math.max(0, (nd - M.now()) * 1000)) end
-      if held or (nd and nd <= M.now()) then wait = math.max(wait, math.min(M.busy_ms, tick_ms)) end
       if not stopping then nap(wait) end
     end
   end)

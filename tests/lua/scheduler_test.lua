@@ -350,6 +350,31 @@ T.test("scheduler: the loop runs schedules as they come due, side by side, never
   T.eq(#Runs:running(db), 0, "every run recorded as ended")
 end)
 
+T.test("scheduler: the loop sleeps until the next due time, and sees a schedule added meanwhile within a tick", function()
+  local db = fresh()
+  local ran, opts = {}, nil
+  local t0 = uv.hrtime()
+  local function ms() return (uv.hrtime() - t0) / 1e6 end
+  with({ discovery = function(_, row)
+    ran[row.source_type] = ms()
+    if ran.hn and ran.reddit then opts.stop("test") end
+    return {}
+  end }, function()
+    -- due in 300 ms; the loop looks at least once a second
+    add_discovery(db, { schedule = "1h" }, { source_type = "hn", next_run_at = S.iso(S.now() + 0.3) })
+    opts = { tick_ms = 1000 }
+    async.run(function()
+      local loop = async.spawn(scheduler.loop, nil, db, opts)
+      async.sleep(500)
+      -- added while the loop sleeps toward a run an hour away: seen at the next tick
+      add_discovery(db, { schedule = "1h" }, { source_type = "reddit" })
+      loop:await()
+    end)
+  end)
+  T.ok(ran.hn and ran.hn >= 250 and ran.hn < 900, "the due one ran at its time, not at a tick: " .. tostring(ran.hn))
+  T.ok(ran.reddit and ran.reddit >= 900 and ran.reddit < 3000, "the new one ran at the next tick: " .. tostring(ran.reddit))
+end)
+
 T.test("scheduler: stopping lets a short run finish and records a long one as stopped", function()
   local db = fresh()
   local opts
