@@ -255,6 +255,9 @@ local function claim(db, item, now)
       if M.alive(r) then return nil, "already running" end
       fail_stale(db, r, at)
     end
+    -- the spec as it is now (an edit since due() looked counts)
+    local current = M.item(item.kind, row, db, {})
+    item.schedule, item.error, item.spec, item.zone = current.schedule, current.error, current.spec, current.zone
     local runner = this_runner(now)
     local run = Runs:insert(db, { schedule_kind = item.kind, schedule_id = item.id, started_at = at,
       outcome = "running", counts = {}, runner = runner })

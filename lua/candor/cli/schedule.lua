@@ -5,7 +5,7 @@ local M = {
   name = "schedule",
   summary = "Schedule workflows and discovery runs; list them, run the due ones, show past runs.",
   usage = "candor schedule add (--workflow NAME [--param K=V ...] | --discovery --priority SLUG --source TYPE\n"
-    .. "                     [--config JSON]) (--every SPEC | --cron \"EXPR\") [--tz ZONE] [--name NAME]\n"
+    .. "                            [--config JSON]) (--every SPEC | --cron \"EXPR\") [--tz ZONE] [--name NAME]\n"
     .. "       candor schedule list [--json]\n"
     .. "       candor schedule edit ID [--every SPEC | --cron \"EXPR\"] [--tz ZONE] [--param K=V ...] [--config JSON]\n"
     .. "       candor schedule enable|disable|remove ID\n"
