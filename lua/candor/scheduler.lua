@@ -40,22 +40,11 @@ function M.runners.discovery(db, row, opts)
   return discovery.run(db, row, opts)
 end
 
--- workflow.run sets the state's memory cap for its run and puts back the one it
--- found; runs that overlap would put back each other's, so the cap in force
--- before the first of them is put back when the last one ends.
-local workflows_running, cap_before = 0, nil
-
 function M.runners.workflow(db, row, opts)
   local workflow = require "candor.workflow"
-  local host = require "core.host"
   local wf = workflow.load(row.workflow)
   local params = workflow.check_params(wf, type(row.params) == "table" and row.params or {})
-  if workflows_running == 0 then cap_before = select(3, host.memory()) end
-  workflows_running = workflows_running + 1
-  local ok, task = pcall(workflow.run, wf, params, { db = db, on_progress = opts.on_progress, on_log = opts.on_log })
-  workflows_running = workflows_running - 1
-  if workflows_running == 0 then host.set_memory_limit(cap_before) end
-  if not ok then error(task, 0) end
+  local task = workflow.run(wf, params, { db = db, on_progress = opts.on_progress, on_log = opts.on_log })
   if task.status ~= "done" then error(task.error or task.status, 0) end
   return task.results[1]
 end
