@@ -28,7 +28,9 @@ return {
     app.out(string.format("%s %s\n", info.created and "Created" or "Checked", app.db_path()))
     if #applied > 0 then app.out("  migrations applied: ", table.concat(applied, ", "), "\n")
     else app.out("  schema up to date\n") end
-    app.out(string.format("  %d tables\n", tables))
+    local contract = #require("candor.repo").tables
+    app.out(string.format("  %d tables: the %d of the storage contract%s\n", tables, contract,
+      tables > contract and string.format(" and %d for schedules and their runs", tables - contract) or ""))
     local parts = {}
     for _, k in ipairs({ "settings", "voice_profiles", "persona_critics", "messaging_priorities" }) do
       local n = seeded[k]
