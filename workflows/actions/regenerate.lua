@@ -8,12 +8,7 @@ return {
   run = function(ctx)
     ctx.research_for()
     ctx.progress(5, "research")
-    ctx.parallel {
-      insights = function() return ctx.step.insights() end,
-      evidence = function() return ctx.step.community_evidence() end,
-      competitor = function() return ctx.step.competitive() end,
-      banned = function() return ctx.step.banned_words(ctx.voice) end,
-    }
+    ctx.step.research { ctx.voice }
     ctx.progress(40, "drafting")
     local d = ctx.step.refine_until_gates(ctx.step.draft(ctx.asset_type, ctx.voice))
     return ctx.add_version(d, { stopped = d.stopped })

@@ -11,16 +11,7 @@ return {
   tiers = { "pro", "flash", "research", "judge" },
 
   run = function(ctx, p)
-    local research = {
-      insights = function() return ctx.step.insights() end,
-      evidence = function() return ctx.step.community_evidence() end,
-      competitor = function() return ctx.step.competitive() end,
-    }
-    for _, voice in ipairs(p.voices) do
-      research["banned " .. voice.slug] = function() return ctx.step.banned_words(voice) end
-    end
-    ctx.parallel(research)
-    ctx.research_done()
+    ctx.step.research(p.voices)   -- insights, evidence, competitors, banned phrases: at once
 
     return ctx.each(p.assets, function(asset)
       local variants = ctx.each(p.voices, function(voice)

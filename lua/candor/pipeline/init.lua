@@ -269,6 +269,21 @@ function M.steps(run)
     r.research_id, r.competitive_text = store.research(r, c), research.format_competitive(c)
     return c
   end)
+  -- research(voices): the job's research at once: product insights, community
+  -- evidence, competitive positioning, and banned phrases for each voice.
+  S.research = function(voices)
+    local all = {
+      insights = function() return S.insights() end,
+      evidence = function() return S.community_evidence() end,
+      competitive = function() return S.competitive() end,
+    }
+    for _, voice in ipairs(voices or run.voices) do
+      all["banned " .. voice.slug] = function() return S.banned_words(voice) end
+    end
+    local out = async.parallel(all)
+    run.research_done()
+    return out
+  end
   S.draft = stepper(run, pair_label("draft"), draft.draft)
   S.outside_in = stepper(run, pair_label("outside-in"), draft.outside_in)
   S.layer_product = stepper(run, draft_label("layer-product"), draft.layer_product)
