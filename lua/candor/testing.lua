@@ -77,6 +77,37 @@ function M.read_file(path) return paths.read_file(path) end
 local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 M.shell_quote = shell_quote
 
+-- with_llm_env(vars, fn): runs fn while the LLM layer sees only vars as its
+-- environment, and no config file unless vars.CONFIG names one; the cassette
+-- state is fresh before and after.
+function M.with_llm_env(vars, fn)
+  local profiles = require "candor.llm.profiles"
+  local cassette = package.loaded["candor.llm.cassette"] or require "candor.llm.cassette"
+  local real_env, real_path = profiles.getenv, profiles.config_path
+  profiles.getenv = function(name) return vars[name] end
+  profiles.config_path = function() return vars.CONFIG or "/nonexistent/candor-config.lua" end
+  cassette.reset()
+  local ok, err = pcall(fn)
+  cassette.reset()
+  profiles.getenv, profiles.config_path = real_env, real_path
+  if not ok then error(err, 0) end
+end
+
+-- fake_cli_env(dir, fake [, extra [, unset]]) -> {env, unset} for candor() and
+-- candor_async(): a database and XDG directories in dir, every tier of the local
+-- profile sent to the fake server (or to a port nothing listens on), and no
+-- keys, cassette, cache or CANDOR_PATH from the caller's environment.
+function M.fake_cli_env(dir, fake, extra, unset)
+  local e = { CANDOR_DB = dir .. "/c.db", HOME = dir, XDG_CONFIG_HOME = dir .. "/config", XDG_STATE_HOME = dir .. "/state",
+              CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "fake-local",
+              OPENAI_BASE_URL = (fake and fake.url or "http://127.0.0.1:9") .. "/v1" }
+  for k, v in pairs(extra or {}) do e[k] = v end
+  local u = { "CANDOR_PATH", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ANTHROPIC_API_KEY",
+              "CANDOR_CASSETTE", "CANDOR_LLM_CACHE" }
+  for _, name in ipairs(unset or {}) do u[#u + 1] = name end
+  return { env = e, unset = u }
+end
+
 -- candor(args, {env = {K = V}, stdin = text, cwd = dir}) -> {code, out, err}
 -- Runs the built binary (the one running the tests) as a user would.
 function M.candor(argv, opts)

@@ -12,16 +12,7 @@ local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 
 -- Runs fn with these environment variables (and no config file), then restores;
 -- each run starts a new cassette run.
-local function with_env(vars, fn)
-  local real_env, real_path = profiles.getenv, profiles.config_path
-  profiles.getenv = function(name) return vars[name] end
-  profiles.config_path = function() return vars.CONFIG or "/nonexistent/candor-config.lua" end
-  cassette.reset()
-  local ok, err = pcall(fn)
-  cassette.reset()
-  profiles.getenv, profiles.config_path = real_env, real_path
-  if not ok then error(err, 0) end
-end
+local with_env = T.with_llm_env
 
 local function target(fake) return { provider = "openai", model = "m1", base_url = fake.url .. "/v1" } end
 

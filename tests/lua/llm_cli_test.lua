@@ -3,12 +3,7 @@ local T = require "candor.testing"
 local json = require "candor.json"
 local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 
-local function env(dir, fake, extra)
-  local e = { CANDOR_DB = dir .. "/c.db", HOME = dir, XDG_CONFIG_HOME = dir .. "/config",
-              CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "fake-local", OPENAI_BASE_URL = fake.url .. "/v1" }
-  for k, v in pairs(extra or {}) do e[k] = v end
-  return { env = e, unset = { "CANDOR_PATH", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ANTHROPIC_API_KEY" } }
-end
+local env = T.fake_cli_env
 
 T.test("llm ask: the answer on stdout, streamed or not, JSON when asked; the call logged", function()
   local fake = Fake.start { { match = "json", json = { ok = true } }, { text = "Flaky tests waste time." } }

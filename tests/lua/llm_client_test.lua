@@ -9,14 +9,7 @@ local dbm = require "candor.db"
 local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 
 -- Runs fn with these environment variables (and no config file), then restores.
-local function with_env(vars, fn)
-  local real_env, real_path = profiles.getenv, profiles.config_path
-  profiles.getenv = function(name) return vars[name] end
-  profiles.config_path = function() return vars.CONFIG or "/nonexistent/candor-config.lua" end
-  local ok, err = pcall(fn)
-  profiles.getenv, profiles.config_path = real_env, real_path
-  if not ok then error(err, 0) end
-end
+local with_env = T.with_llm_env
 
 T.test("tiers resolve through the active profile; keys and base URLs from the environment", function()
   with_env({ GEMINI_API_KEY = "g", ANTHROPIC_API_KEY = "a" }, function()

@@ -6,14 +6,7 @@ local limit = require "candor.llm.limit"
 local async = require "candor.async"
 local dbm = require "candor.db"
 
-local function with_env(vars, fn)
-  local real_env, real_path = profiles.getenv, profiles.config_path
-  profiles.getenv = function(name) return vars[name] end
-  profiles.config_path = function() return vars.CONFIG or "/nonexistent/candor-config.lua" end
-  local ok, err = pcall(fn)
-  profiles.getenv, profiles.config_path = real_env, real_path
-  if not ok then error(err, 0) end
-end
+local with_env = T.with_llm_env
 
 local function seeded_db()
   local db = dbm.open(T.tmpdir() .. "/p.db")

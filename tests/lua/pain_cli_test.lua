@@ -8,14 +8,7 @@ local dbm = require "candor.db"
 local F = dofile(T.root .. "/tests/lua/pipeline_fixture.lua")
 local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 
-local function env(dir, fake, extra)
-  local e = { CANDOR_DB = dir .. "/c.db", HOME = dir, XDG_CONFIG_HOME = dir .. "/config", XDG_STATE_HOME = dir .. "/state",
-              CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "fake-local",
-              OPENAI_BASE_URL = (fake and fake.url or "http://127.0.0.1:9") .. "/v1" }
-  for k, v in pairs(extra or {}) do e[k] = v end
-  return { env = e, unset = { "CANDOR_PATH", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ANTHROPIC_API_KEY",
-                              "CANDOR_CASSETTE", "CANDOR_LLM_CACHE" } }
-end
+local env = T.fake_cli_env
 
 local function seeded(dir)
   local db = dbm.open(dir .. "/c.db")

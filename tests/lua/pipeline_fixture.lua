@@ -2,7 +2,6 @@
 -- script that answers every pipeline step by purpose, and the environment that
 -- sends every tier to it (the local profile).
 local T = require "candor.testing"
-local profiles = require "candor.llm.profiles"
 local dbm = require "candor.db"
 local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 
@@ -64,11 +63,7 @@ end
 function F.with_fake(script, fn, opts)
   local fake = Fake.start(script, opts)
   local vars = { CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "fake-model", OPENAI_BASE_URL = fake.url .. "/v1" }
-  local real_env, real_path = profiles.getenv, profiles.config_path
-  profiles.getenv = function(name) return vars[name] end
-  profiles.config_path = function() return "/nonexistent/candor-config.lua" end
-  local ok, err = pcall(fn, fake)
-  profiles.getenv, profiles.config_path = real_env, real_path
+  local ok, err = pcall(T.with_llm_env, vars, function() fn(fake) end)
   fake.close()
   if not ok then error(err, 0) end
 end

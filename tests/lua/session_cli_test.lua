@@ -7,12 +7,11 @@ local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 local dbm = require "candor.db"
 
 local function env(dir, fake, extra)
-  local e = { CANDOR_DB = dir .. "/c.db", HOME = dir, XDG_CONFIG_HOME = dir .. "/config", XDG_STATE_HOME = dir .. "/state",
-              CANDOR_LLM_CACHE = dir .. "/llm-cache.db", CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "fake-local",
-              OPENAI_BASE_URL = fake and (fake.url .. "/v1") or "http://127.0.0.1:9/v1", EDITOR = "true" }
+  local e = { CANDOR_LLM_CACHE = dir .. "/llm-cache.db", EDITOR = "true" }
   for k, v in pairs(extra or {}) do e[k] = v end
-  return { env = e, unset = { "CANDOR_PATH", "OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "ANTHROPIC_API_KEY",
-                              "CANDOR_CASSETTE", "VISUAL" } }
+  local o = T.fake_cli_env(dir, fake, e, { "VISUAL" })
+  for i, name in ipairs(o.unset) do if name == "CANDOR_LLM_CACHE" then table.remove(o.unset, i) break end end
+  return o
 end
 
 local function seeded(dir)
