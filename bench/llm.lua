@@ -30,47 +30,7 @@ require("candor.llm.limit").settings.openai = { concurrency = CALLS }
 
 -- ---- the fake server, in its own process ----
 
-local function start_server(args)
-  local stdin, stdout = uv.new_pipe(false), uv.new_pipe(false)
-  local exit_wake, exited = nil, false
-  local handle
-  handle = uv.spawn(B.binary, { args = { "lua", paths.root .. "/tests/fake_llm/serve.lua", table.unpack(args) },
-    stdio = { stdin, stdout, 2 } }, function()
-      exited = true
-      handle:close()
-      if exit_wake then exit_wake() end
-    end)
-  if not handle then error("cannot start the fake server") end
-  local url = async.suspend(function(wake)
-    local buf = ""
-    stdout:read_start(function(err, data)
-      if err or not data then return wake(nil) end
-      buf = buf .. data
-      local line = buf:match("^([^\n]*)\n")
-      if line then stdout:read_stop() wake(line) end
-    end)
-  end)
-  if not url then error("the fake server printed no URL") end
-  local server = { url = url }
-  function server.stop()
-    stdout:close()
-    stdin:close()                       -- its stdin closes: it exits
-    if not exited then async.suspend(function(wake) exit_wake = wake end) end
-  end
-  return server
-end
-
--- Every tier of the local profile to this server, as the environment would say.
-local function use_server(url)
-  local env = { CANDOR_PROFILE = "local", CANDOR_LOCAL_MODEL = "bench-model", OPENAI_BASE_URL = url .. "/v1" }
-  profiles.getenv = function(name) return env[name] end
-  profiles.config_path = function() return "/nonexistent/candor-bench-config.lua" end
-end
-
-local function cpu_seconds()
-  local r = uv.getrusage()
-  return r.utime.sec + r.utime.usec / 1e6 + r.stime.sec + r.stime.usec / 1e6
-end
+local start_server, use_server, cpu_seconds = B.fake_server, B.use_server, B.cpu_seconds
 
 local function median(list)
   local s = {}
