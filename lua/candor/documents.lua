@@ -13,11 +13,7 @@ M.max_pdf_text = 64 * 1048576
 
 local function usage(msg) return { kind = "usage", message = msg } end
 
-local function check_utf8(text, what)
-  local ok, bad = utf8.len(text)
-  if not ok then error(usage(string.format("%s is not valid UTF-8 (byte %d); save it as UTF-8 text", what, bad)), 0) end
-  return text
-end
+local check_utf8 = require("candor.text").check_utf8
 
 -- The program's full path from PATH, or nil.
 local function which(name)

@@ -93,6 +93,22 @@ function M.with_llm_env(vars, fn)
   if not ok then error(err, 0) end
 end
 
+-- dead_pid() -> the pid of a process that has exited (inside a task or not):
+-- for tests of what happens to work whose process died.
+function M.dead_pid()
+  local uv = require "luv"
+  local async = require "candor.async"
+  return async.run(function()
+    return async.suspend(function(wake)
+      local handle, pid
+      handle, pid = uv.spawn("/bin/sh", { args = { "-c", "exit 0" } }, function()
+        handle:close()
+        wake(pid)
+      end)
+    end)
+  end)
+end
+
 -- fake_cli_env(dir, fake [, extra [, unset]]) -> {env, unset} for candor() and
 -- candor_async(): a database and XDG directories in dir, every tier of the local
 -- profile sent to the fake server (or to a port nothing listens on), and no

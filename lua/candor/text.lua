@@ -23,4 +23,14 @@ function M.content_hash(title, content)
   return require("core.crypto").sha256(M.fold(title .. "\n" .. content))
 end
 
+-- check_utf8(s, what) -> s, or raises a usage error naming what is not valid
+-- UTF-8 and the first bad byte.
+function M.check_utf8(s, what)
+  local ok, bad = utf8.len(s)
+  if not ok then
+    error({ kind = "usage", message = string.format("%s is not valid UTF-8 (byte %d); save it as UTF-8 text", what, bad) }, 0)
+  end
+  return s
+end
+
 return M

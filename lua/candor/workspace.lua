@@ -18,11 +18,7 @@ local null = json.null
 
 local function usage(msg) return { kind = "usage", message = msg } end
 
-local function check_utf8(text, what)
-  local ok, bad = utf8.len(text)
-  if not ok then error(usage(string.format("%s is not valid UTF-8 (byte %d)", what, bad)), 0) end
-  return text
-end
+local check_utf8 = require("candor.text").check_utf8
 
 -- s cut to at most max characters at a word boundary, with "..." when cut.
 local function shorten(s, max)

@@ -18,17 +18,7 @@ local function peek(path, id)
   return row
 end
 
-local function dead_pid()
-  return async.run(function()
-    return async.suspend(function(wake)
-      local handle, pid
-      handle, pid = uv.spawn("/bin/sh", { args = { "-c", "exit 0" } }, function()
-        handle:close()
-        wake(pid)
-      end)
-    end)
-  end)
-end
+local dead_pid = T.dead_pid
 
 T.test("create: a pending job with an empty steps log", function()
   local db = fresh()

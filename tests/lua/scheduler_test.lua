@@ -53,17 +53,7 @@ local function keys(items)
   return out
 end
 
-local function dead_pid()
-  return async.run(function()
-    return async.suspend(function(wake)
-      local handle, pid
-      handle, pid = uv.spawn("/bin/sh", { args = { "-c", "exit 0" } }, function()
-        handle:close()
-        wake(pid)
-      end)
-    end)
-  end)
-end
+local dead_pid = T.dead_pid
 
 local function write_workflow(dir, name, src)
   require("candor.paths").mkdir_p(dir .. "/workflows")

@@ -19,11 +19,7 @@ local M = {}
 
 local function usage(msg) return { kind = "usage", message = msg } end
 
-local function check_utf8(text, what)
-  local ok, bad = utf8.len(text)
-  if not ok then error(string.format("%s is not valid UTF-8 (byte %d); save it as UTF-8 text", what, bad), 0) end
-  return text
-end
+local check_utf8 = require("candor.text").check_utf8
 
 -- The content hash discovery uses too (candor.text: lower-cased, spaces folded).
 M.content_hash = require("candor.text").content_hash
