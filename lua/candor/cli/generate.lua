@@ -1,5 +1,6 @@
 -- candor generate: run a generation pipeline as a job and show what it made.
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "generate",
@@ -36,44 +37,6 @@ local M = {
   },
 }
 
-local function list(s)
-  if not s then return nil end
-  local out = {}
-  for item in s:gmatch("[^,]+") do
-    item = item:match("^%s*(.-)%s*$")
-    if item ~= "" then out[#out + 1] = item end
-  end
-  return out
-end
-
--- A pain given in words: its first line (at most 120 characters) is the title.
-local function pain_from_text(text)
-  local first = text:match("^%s*([^\n]*)") or ""
-  local cut = #first > 120 and utf8.offset(first, 118)
-  if cut then first = (first:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..." end
-  return { title = first, content = text }
-end
-
-local function fmt(x) return x and string.format("%.1f", x) or "-" end
-
--- Draws one progress line on a terminal (redrawn in place), plain lines otherwise.
-local function progress_display(app)
-  local last_plain
-  local tty = require("core.host").isatty(2)
-  return function(info)
-    local tokens = info.tokens.input + info.tokens.output
-    local line = string.format("[%3d%%] %s · assets %d/%d · %d calls, %d tokens", info.pct, info.step or "",
-      info.assets_done, info.assets_total, info.tokens.calls, tokens)
-    if tty then
-      io.stderr:write("\r\27[K", line)
-      io.stderr:flush()
-    elseif info.step ~= last_plain then
-      last_plain = info.step
-      io.stderr:write(line, "\n")
-    end
-  end, function() if tty then io.stderr:write("\r\27[K") end end
-end
-
 local function result_table(app, job, stored)
   local unjudged = false
   app.out(string.format("%-19s %-24s %5s %6s %5s %5s %7s %5s  %s\n", "asset", "voice", "slop", "vendor", "spec",
@@ -85,9 +48,10 @@ local function result_table(app, job, stored)
       for _, f in ipairs(sc.failing) do failing[#failing + 1] = f.dimension end
       local gate = (sc.pass and "pass" or ("FAIL " .. table.concat(failing, ","))) .. (sc.judged and "" or " *")
       if not sc.judged then unjudged = true end
-      app.out(string.format("%-19s %-24s %5s %6s %5s %5s %7s %5s  %s\n", s.asset_type, v.voice.slug, fmt(sc.scores.slop),
-        fmt(sc.scores.vendor_speak), fmt(sc.scores.specificity), fmt(sc.scores.authenticity), fmt(sc.scores.persona_avg),
-        fmt(sc.scores.narrative_arc), gate))
+      local n = sc.scores
+      app.out(string.format("%-19s %-24s %5s %6s %5s %5s %7s %5s  %s\n", s.asset_type, v.voice.slug, show.score(n.slop),
+        show.score(n.vendor_speak), show.score(n.specificity), show.score(n.authenticity), show.score(n.persona_avg),
+        show.score(n.narrative_arc), gate))
     end
   end
   if unjudged then
@@ -117,13 +81,8 @@ local function result_json(app, job, stored)
 end
 
 function M.run(app, opts)
-  local given = (opts.pain and 1 or 0) + (opts["pain-file"] and 1 or 0) + (opts["pain-id"] and 1 or 0)
-  if given ~= 1 then error(args.usage_error("generate: give one of --pain, --pain-file or --pain-id"), 0) end
-  local max_it
-  if opts["max-iterations"] then
-    max_it = math.tointeger(tonumber(opts["max-iterations"]))
-    if not max_it or max_it < 0 then error(args.usage_error("generate: --max-iterations must be a whole number >= 0"), 0) end
-  end
+  show.one_of("generate", opts, { "pain", "pain-file", "pain-id" })
+  local max_it = show.whole("generate", opts, "max-iterations", nil, 0)
   local text
   if opts.text == "-" then text = io.stdin:read("a")
   elseif opts.text then
@@ -133,15 +92,14 @@ function M.run(app, opts)
   local pipeline = require "candor.pipeline"
   local db = app.db()
   local run = pipeline.prepare(db, {
-    pipeline = opts.pipeline, pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and pain_from_text(opts.pain)),
-    pain_file = opts["pain-file"], documents = opts.doc, assets = list(opts.assets), voices = list(opts.voices),
+    pipeline = opts.pipeline, pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and show.pain_from_text(opts.pain)),
+    pain_file = opts["pain-file"], documents = opts.doc, assets = show.list(opts.assets), voices = show.list(opts.voices),
     focus = opts.focus, force = opts.force, text = text, max_iterations = max_it, profile = opts.profile,
     priority = opts.priority,
   })
-  local show, clear = progress_display(app)
+  local on_progress, clear, log = show.pipeline_progress()
   local ok, job, stored = pcall(pipeline.start, run, {
-    on_progress = not opts.json and show or nil,
-    on_log = function(msg) clear() io.stderr:write("candor: ", msg, "\n") end,
+    on_progress = not opts.json and on_progress or nil, on_log = log,
   })
   clear()
   if not ok then error(job, 0) end

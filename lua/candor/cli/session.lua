@@ -1,6 +1,7 @@
 -- candor session SUBCOMMAND: workspace sessions, their versions, edits, diffs
 -- and exports (candor.workspace does the work; this file parses and prints).
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "session",
@@ -70,7 +71,8 @@ local M = {
   },
 }
 
--- Which options each subcommand takes (--user and the common ones aside); nil: any.
+-- Which options each subcommand takes (the common ones aside; --user goes with
+-- every one, below); false: the lead's subcommands, which read their own.
 local ALLOWED = {
   new = { pain = true, ["pain-file"] = true, ["pain-id"] = true, doc = true, assets = true, voice = true, voices = true,
           pipeline = true, focus = true, name = true, priority = true, profile = true, ["no-generate"] = true, json = true,
@@ -84,6 +86,7 @@ local ALLOWED = {
   export = { format = true, output = true },
   action = false, chat = false,
 }
+for _, takes in pairs(ALLOWED) do if takes then takes.user = true end end
 local ARGS = {   -- positionals after the subcommand: {min, max, names}
   new = { 0, 0 }, list = { 0, 0 }, show = { 1, 1, "ID" }, generate = { 1, 1, "ID" }, rename = { 2, 2, "ID NAME" },
   archive = { 1, 1, "ID" }, delete = { 1, 1, "ID" }, versions = { 1, 1, "ID" }, activate = { 2, 2, "ID VERSION" },
@@ -96,27 +99,6 @@ local STATUSES = { pending = true, generating = true, completed = true, failed =
 
 local function usage(msg) return args.usage_error(msg) end
 
-local function list_of(s)
-  if not s then return nil end
-  local out = {}
-  for item in s:gmatch("[^,]+") do
-    item = item:match("^%s*(.-)%s*$")
-    if item ~= "" then out[#out + 1] = item end
-  end
-  return out
-end
-
-local function check_options(sub, opts)
-  local allowed = ALLOWED[sub]
-  if allowed == false then return end
-  for _, o in ipairs(M.options) do
-    local k = o[1]
-    if opts[k] ~= nil and k ~= "user" and not allowed[k] then
-      error(usage(string.format("session %s: option --%s is not for this subcommand", sub, k)), 0)
-    end
-  end
-end
-
 local function check_args(sub, pos)
   local spec = ARGS[sub]
   local n = #pos - 1
@@ -124,29 +106,9 @@ local function check_args(sub, pos)
   if n > spec[2] then error(usage(string.format("session %s: unexpected argument '%s'", sub, pos[spec[2] + 2])), 0) end
 end
 
-local function fmt(x) return type(x) == "number" and string.format("%.1f", x) or "-" end
-
-local function fmt_time(t)
-  if type(t) ~= "string" then return "-" end
-  return (t:sub(1, 19):gsub("T", " "))
-end
-
--- One line of at most max characters (UTF-8 aware).
-local function one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
-  local n = utf8.len(s)
-  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…" end
-  return s
-end
-
-local function fit(s, width)
-  s = one_line(s, width)
-  return s .. string.rep(" ", width - (utf8.len(s) or #s))
-end
-
 local function scores_cols(v)
-  return string.format("%5s %6s %5s %5s %7s", fmt(v.slop_score), fmt(v.vendor_speak_score), fmt(v.specificity_score),
-    fmt(v.authenticity_score), fmt(v.persona_avg_score))
+  return string.format("%5s %6s %5s %5s %7s", show.score(v.slop_score), show.score(v.vendor_speak_score),
+    show.score(v.specificity_score), show.score(v.authenticity_score), show.score(v.persona_avg_score))
 end
 local SCORES_HEAD = string.format("%5s %6s %5s %5s %7s", "slop", "vendor", "spec", "auth", "persona")
 
@@ -157,32 +119,6 @@ local function gate_word(v)
   return w
 end
 
--- A pain given in words: its first line (at most 120 characters) is the title.
-local function pain_from_text(text)
-  local first = text:match("^%s*([^\n]*)") or ""
-  local cut = #first > 120 and utf8.offset(first, 118)
-  if cut then first = (first:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..." end
-  return { title = first, content = text }
-end
-
--- Progress on standard error: one redrawn line on a terminal, plain lines otherwise.
-local function progress_display()
-  local last_plain
-  local tty = require("core.host").isatty(2)
-  return function(info)
-    local tokens = info.tokens.input + info.tokens.output
-    local line = string.format("[%3d%%] %s · assets %d/%d · %d calls, %d tokens", info.pct, info.step or "",
-      info.assets_done, info.assets_total, info.tokens.calls, tokens)
-    if tty then
-      io.stderr:write("\r\27[K", line)
-      io.stderr:flush()
-    elseif info.step ~= last_plain then
-      last_plain = info.step
-      io.stderr:write(line, "\n")
-    end
-  end, function() if tty then io.stderr:write("\r\27[K") end end
-end
-
 local function workspace(app, opts)
   return require("candor.workspace").for_user(app.db(), opts.user)
 end
@@ -191,8 +127,8 @@ local function versions_table(app, rows, active_only)
   app.out(string.format("%-19s %4s  %-17s %-19s %s  %s\n", "asset", "v", "source", "created", SCORES_HEAD, "gates"))
   for _, v in ipairs(rows) do
     if not active_only or v.is_active then
-      app.out(string.format("%-19s %4s  %s %-19s %s  %s%s\n", v.asset_type, v.version_number, fit(v.source, 17),
-        fmt_time(v.created_at), scores_cols(v), gate_word(v), v.is_active and "  (active)" or ""))
+      app.out(string.format("%-19s %4s  %s %-19s %s  %s%s\n", v.asset_type, v.version_number, show.fit(v.source, 17),
+        show.time(v.created_at), scores_cols(v), gate_word(v), v.is_active and "  (active)" or ""))
     end
   end
 end
@@ -216,10 +152,9 @@ end
 ---------------------------------------------------------------- subcommands
 
 local function generate(app, opts, W, id)
-  local show, clear = progress_display()
+  local on_progress, clear, log = show.pipeline_progress()
   local ok, job = pcall(W.generate, W, id, {
-    on_progress = not opts.json and show or nil, profile = opts.profile, force = opts.force,
-    on_log = function(msg) clear() io.stderr:write("candor: ", msg, "\n") end,
+    on_progress = not opts.json and on_progress or nil, profile = opts.profile, force = opts.force, on_log = log,
   })
   clear()
   if not ok then error(job, 0) end
@@ -242,14 +177,13 @@ local function generate(app, opts, W, id)
 end
 
 local function cmd_new(app, opts, W)
-  local given = (opts.pain and 1 or 0) + (opts["pain-file"] and 1 or 0) + (opts["pain-id"] and 1 or 0)
-  if given ~= 1 then error(usage("session new: give one of --pain, --pain-file or --pain-id"), 0) end
+  show.one_of("session new", opts, { "pain", "pain-file", "pain-id" })
   local pain
   if opts["pain-id"] then pain = { id = opts["pain-id"] }
-  elseif opts.pain then pain = pain_from_text(opts.pain)
+  elseif opts.pain then pain = show.pain_from_text(opts.pain)
   else pain = require("candor.pipeline").read_pain_file(opts["pain-file"]) end
   local s = W:create {
-    pain = pain, documents = opts.doc, asset_types = list_of(opts.assets), voice = opts.voice, voices = list_of(opts.voices),
+    pain = pain, documents = opts.doc, asset_types = show.list(opts.assets), voice = opts.voice, voices = show.list(opts.voices),
     pipeline = opts.pipeline, focus = opts.focus, name = opts.name, priority = opts.priority, profile = opts.profile,
   }
   if opts["no-generate"] then
@@ -268,11 +202,7 @@ local function cmd_list(app, opts, W)
   if opts.status and not STATUSES[opts.status] then
     error(usage("session list: --status must be pending, generating, completed or failed"), 0)
   end
-  local limit = 50
-  if opts.limit then
-    limit = math.tointeger(tonumber(opts.limit))
-    if not limit or limit < 1 then error(usage("session list: --limit must be a whole number >= 1"), 0) end
-  end
+  local limit = show.whole("session list", opts, "limit", 50)
   local rows = W:list { status = opts.status, search = opts.search, archived = opts.archived == true, limit = limit }
   if opts.json then
     local json = require "candor.json"
@@ -291,8 +221,8 @@ local function cmd_list(app, opts, W)
   end
   app.out(string.format("%-21s  %-10s %-19s  %-30s  %s\n", "id", "status", "updated", "assets", "name"))
   for _, s in ipairs(rows) do
-    app.out(string.format("%-21s  %-10s %-19s  %s  %s\n", s.id, s.status, fmt_time(s.updated_at),
-      fit(table.concat(s.asset_types or {}, ","), 30), one_line(s.name, 60)))
+    app.out(string.format("%-21s  %-10s %-19s  %s  %s\n", s.id, s.status, show.time(s.updated_at),
+      show.fit(table.concat(s.asset_types or {}, ","), 30), show.one_line(s.name, 60)))
   end
   return 0
 end
@@ -305,23 +235,21 @@ local function cmd_show(app, opts, W, id)
     return 0
   end
   app.out(string.format("session %s  \"%s\"\n", s.id, s.name))
-  local function field(name, value)
-    if value ~= nil and value ~= "" then app.out(string.format("  %-11s %s\n", name, value)) end
-  end
+  local field = show.fields(app, 11)
   field("status", s.status .. (s.is_archived and " (archived)" or ""))
   field("pipeline", s.pipeline)
   field("voice", data.session.voice .. (#data.session.voices > 1 and (" (generated in " .. table.concat(data.session.voices, ", ") .. ")") or ""))
-  if data.pain then field("pain", one_line(data.pain.title, 70) .. "  (" .. tostring(data.pain.id or "manual") .. ")") end
+  if data.pain then field("pain", show.one_line(data.pain.title, 70) .. "  (" .. tostring(data.pain.id or "manual") .. ")") end
   local docs = {}
   for _, d in ipairs(data.documents) do docs[#docs + 1] = string.format("%s (%s)", d.name, d.document_type) end
   field("documents", #docs > 0 and table.concat(docs, ", ") or nil)
-  field("focus", s.focus_instructions and one_line(s.focus_instructions, 70))
+  field("focus", s.focus_instructions and show.one_line(s.focus_instructions, 70))
   if data.job then
-    field("job", data.job.id .. " (" .. data.job.status .. ")" .. (data.job.error_message and (": " .. one_line(data.job.error_message, 80)) or ""))
+    field("job", data.job.id .. " (" .. data.job.status .. ")" .. (data.job.error_message and (": " .. show.one_line(data.job.error_message, 80)) or ""))
   end
-  field("naming", data.session.naming_error and ("failed: " .. one_line(data.session.naming_error, 80)))
-  field("created", fmt_time(s.created_at))
-  field("updated", fmt_time(s.updated_at))
+  field("naming", data.session.naming_error and ("failed: " .. show.one_line(data.session.naming_error, 80)))
+  field("created", show.time(s.created_at))
+  field("updated", show.time(s.updated_at))
   app.out("\nactive versions:\n")
   local rows, none = {}, {}
   local active = W:active(s.id)
@@ -333,7 +261,7 @@ local function cmd_show(app, opts, W, id)
     for _, v in ipairs(rows) do
       local count
       for _, x in ipairs(data.assets) do if x.asset_type == v.asset_type then count = x.versions end end
-      app.out(string.format("  %-19s %4d %9d  %s %s  %s\n", v.asset_type, v.version_number, count or 0, fit(v.source, 17),
+      app.out(string.format("  %-19s %4d %9d  %s %s  %s\n", v.asset_type, v.version_number, count or 0, show.fit(v.source, 17),
         scores_cols(v), gate_word(v)))
     end
   end
@@ -437,16 +365,16 @@ local function cmd_edit(app, opts, W, id)
   local v, why = W:edit(s.id, asset, text)
   if not v then app.out(why, "\n") return 0 end
   app.out(string.format("%s v%d saved: slop %s, vendor-speak %s, specificity %s, authenticity %s (deterministic gates %s)\n",
-    asset, v.version_number, fmt(v.slop_score), fmt(v.vendor_speak_score), fmt(v.specificity_score),
-    fmt(v.authenticity_score), v.passes_gates and "pass" or "fail"))
+    asset, v.version_number, show.score(v.slop_score), show.score(v.vendor_speak_score), show.score(v.specificity_score),
+    show.score(v.authenticity_score), v.passes_gates and "pass" or "fail"))
   io.stdout:flush()
   io.stderr:write("candor: judging with the LLM judges...\n")
   W:wait_background()
   local after = require("candor.repo.session_versions"):get(app.db(), v.id)
   local sd = type(after.source_detail) == "table" and after.source_detail or {}
   if sd.judged then
-    app.out(string.format("judged: authenticity %s, persona fit %s; gates %s\n", fmt(after.authenticity_score),
-      fmt(after.persona_avg_score), after.passes_gates and "pass" or "fail"))
+    app.out(string.format("judged: authenticity %s, persona fit %s; gates %s\n", show.score(after.authenticity_score),
+      show.score(after.persona_avg_score), after.passes_gates and "pass" or "fail"))
   else
     io.stderr:write("candor: the LLM judges failed, the deterministic scores stand: ", tostring(sd.judge_error), "\n")
   end
@@ -457,15 +385,7 @@ local function cmd_export(app, opts, W, id)
   local format = opts.format or "md"
   if format == "markdown" then format = "md" end
   if format ~= "md" and format ~= "json" then error(usage("session export: --format must be md or json"), 0) end
-  local text = W:export(id, format)
-  if opts.output then
-    local f, err = io.open(opts.output, "wb")
-    if not f then error("cannot write " .. opts.output .. ": " .. tostring(err), 0) end
-    f:write(text)
-    f:close()
-  else
-    app.out(text)
-  end
+  show.output(app, opts.output, W:export(id, format))
   return 0
 end
 
@@ -483,10 +403,7 @@ end
 function M.run(app, opts, pos)
   local sub = pos[1]
   if not sub then error(usage("session: give a subcommand (" .. table.concat(ORDER, ", ") .. ")"), 0) end
-  if ALLOWED[sub] == nil then
-    error(usage("session: unknown subcommand '" .. sub .. "' (" .. table.concat(ORDER, ", ") .. ")"), 0)
-  end
-  check_options(sub, opts)
+  show.check_subcommand(M, sub, opts, ALLOWED, table.concat(ORDER, ", "))
   if sub == "action" then return lead_module("actions", sub).cli(app, opts, pos) end
   if sub == "chat" then return lead_module("chat", sub).cli(app, opts, pos) end
   check_args(sub, pos)

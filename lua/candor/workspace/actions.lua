@@ -251,8 +251,6 @@ end
 
 ---------------------------------------------------------------- candor session action
 
-local function fmt(x) return x and string.format("%.1f", x) or "-" end
-
 -- candor session action NAME SESSION_ID [--asset T] [--voice V] [--rewrite] [--rounds N] [--json]
 function M.cli(app, opts, pos)
   local name, id = pos[2], pos[3]
@@ -261,15 +259,15 @@ function M.cli(app, opts, pos)
       .. table.concat(M.names, ", ") .. ")"), 0)
   end
   if pos[4] then error(usage("session action: unexpected argument '" .. pos[4] .. "'"), 0) end
+  local show = require "candor.cli.show"
   local W = require("candor.workspace").for_user(app.db(), opts.user)
-  local tty = require("core.host").isatty(2) and not opts.json
+  local progress, clear = show.progress(true)   -- off a terminal: every line, not one a step
   local _, task = M.start(W, id, name, { asset_type = opts.asset, voice = opts.voice, rewrite = opts.rewrite,
     rounds = opts.rounds, on_progress = not opts.json and function(pct, step)
-      if tty then io.stderr:write("\r\27[K", string.format("[%3d%%] %s", pct, step or "")) io.stderr:flush()
-      else io.stderr:write(string.format("[%3d%%] %s\n", pct, step or "")) end
+      progress(string.format("[%3d%%] %s", pct, step or ""))
     end or nil })
   local t = async.join(task)
-  if tty then io.stderr:write("\r\27[K") end
+  if not opts.json then clear() end
   if t.status ~= "done" then error(string.format("action %s failed: %s", name, tostring(t.error)), 0) end
   local result = t.results[1]
   if opts.json then app.out(json.encode(result), "\n") return 0 end
@@ -283,8 +281,9 @@ function M.cli(app, opts, pos)
   if result.version_id then
     local v = require("candor.repo.session_versions"):get(app.db(), result.version_id)
     app.out(string.format("%s %s: version %d (%s) slop %s, vendor-speak %s, specificity %s, authenticity %s, persona %s\n",
-      name, v.asset_type, v.version_number, v.passes_gates and "passes its gates" or "fails a gate", fmt(v.slop_score),
-      fmt(v.vendor_speak_score), fmt(v.specificity_score), fmt(v.authenticity_score), fmt(v.persona_avg_score)))
+      name, v.asset_type, v.version_number, v.passes_gates and "passes its gates" or "fails a gate",
+      show.score(v.slop_score), show.score(v.vendor_speak_score), show.score(v.specificity_score),
+      show.score(v.authenticity_score), show.score(v.persona_avg_score)))
   elseif result.report and result.disputed == 0 then
     app.out("practitioners dispute none of the claims; no new version\n")
   elseif result.report then

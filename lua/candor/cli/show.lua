@@ -1,0 +1,172 @@
+-- Display and option helpers the commands share, so each format and check is written once.
+local args = require "candor.cli.args"
+
+local M = {}
+
+local function usage(fmt, ...) return args.usage_error(string.format(fmt, ...)) end
+
+---------------------------------------------------------------- values
+
+-- A score to one decimal; "-" for one not scored (nil).
+function M.score(x) return type(x) == "number" and string.format("%.1f", x) or "-" end
+
+-- A stored ISO time as "YYYY-MM-DD HH:MM:SS" (still UTC); "-" when there is none.
+function M.time(t)
+  if type(t) ~= "string" then return "-" end
+  return (t:sub(1, 19):gsub("T", " "))
+end
+
+-- The same to the minute, "YYYY-MM-DD HH:MM", where seconds would only crowd a column.
+function M.minute(t)
+  if type(t) ~= "string" then return "-" end
+  return (t:sub(1, 16):gsub("T", " "))
+end
+
+-- Milliseconds from t0 to t1 (seconds), rounded; nil when either is unknown.
+function M.span_ms(t0, t1)
+  if not (t0 and t1) then return nil end
+  return math.max(0, math.floor((t1 - t0) * 1000 + 0.5))
+end
+
+-- 850ms, 4.2s, 3m07s, 2h05m; "-" when unknown.
+function M.duration(ms)
+  if type(ms) ~= "number" then return "-" end
+  if ms < 1000 then return string.format("%dms", ms) end
+  local s = ms / 1000
+  if s < 60 then return string.format("%.1fs", s) end
+  s = math.floor(s + 0.5)
+  if s < 3600 then return string.format("%dm%02ds", s // 60, s % 60) end
+  return string.format("%dh%02dm", s // 3600, s % 3600 // 60)
+end
+
+---------------------------------------------------------------- text and columns
+
+-- One line of at most max characters (UTF-8 aware, so "×" is not cut in half;
+-- text that is not UTF-8 is cut by bytes).
+function M.one_line(s, max)
+  s = tostring(s or ""):gsub("%s+", " ")
+  local n = utf8.len(s)
+  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…"
+  elseif max and not n and #s > max then s = s:sub(1, max - 1) .. "…" end
+  return s
+end
+
+-- s cut and padded to width characters, for columns.
+function M.fit(s, width)
+  s = M.one_line(s, width)
+  return s .. string.rep(" ", width - (utf8.len(s) or #s))
+end
+
+-- fields(app, width) -> field(name, value): the "  name  value" lines of a 'show';
+-- a field with no value is left out.
+function M.fields(app, width)
+  local line = "  %-" .. width .. "s %s\n"
+  return function(name, value)
+    if value ~= nil and value ~= "" then app.out(string.format(line, name, value)) end
+  end
+end
+
+-- text to the file path (an --output option), else to standard output -> true
+-- when it went to the file.
+function M.output(app, path, text)
+  if not path then
+    app.out(text)
+    return false
+  end
+  local f, err = io.open(path, "wb")
+  if not f then error("cannot write " .. path .. ": " .. tostring(err), 0) end
+  f:write(text)
+  f:close()
+  return true
+end
+
+---------------------------------------------------------------- options
+
+-- opts[key] as a whole number >= min (default 1), or default when not given.
+-- who ("jobs list") begins the usage error.
+function M.whole(who, opts, key, default, min)
+  if opts[key] == nil then return default end
+  min = min or 1
+  local n = math.tointeger(tonumber(opts[key]))
+  if not n or n < min then
+    error(usage("%s--%s must be a whole number >= %d", who and (who .. ": ") or "", key, min), 0)
+  end
+  return n
+end
+
+-- "a, b,,c" -> {"a", "b", "c"}: a comma-separated option; nil when not given.
+function M.list(s)
+  if not s then return nil end
+  local out = {}
+  for item in s:gmatch("[^,]+") do
+    item = item:match("^%s*(.-)%s*$")
+    if item ~= "" then out[#out + 1] = item end
+  end
+  return out
+end
+
+-- Exactly one of the options names must be given, else a usage error.
+function M.one_of(who, opts, names)
+  local given = 0
+  for _, k in ipairs(names) do if opts[k] then given = given + 1 end end
+  if given == 1 then return end
+  local flags = {}
+  for i, k in ipairs(names) do flags[i] = "--" .. k end
+  error(usage("%s: give one of %s or %s", who, table.concat(flags, ", ", 1, #flags - 1), flags[#flags]), 0)
+end
+
+-- An unknown subcommand, or an option given to a subcommand that does not take
+-- it, is a usage error. allowed: subcommand -> {option = true}, or false for one
+-- that checks its own options; names: the subcommands as the error lists them.
+function M.check_subcommand(cmd, sub, opts, allowed, names)
+  local takes = allowed[sub]
+  if takes == nil then error(usage("%s: unknown subcommand '%s' (%s)", cmd.name, sub, names), 0) end
+  if takes == false then return end
+  for _, o in ipairs(cmd.options) do
+    if opts[o[1]] ~= nil and not takes[o[1]] then
+      error(usage("%s %s: option --%s is not for this subcommand", cmd.name, sub, o[1]), 0)
+    end
+  end
+end
+
+-- A pain given in words (--pain TEXT): its first line (at most 120 characters) is the title.
+function M.pain_from_text(text)
+  local first = text:match("^%s*([^\n]*)") or ""
+  local cut = #first > 120 and utf8.offset(first, 118)
+  if cut then first = (first:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..." end
+  return { title = first, content = text }
+end
+
+---------------------------------------------------------------- progress
+
+-- progress(every) -> show(line, step), clear(), log(msg): progress on standard
+-- error. On a terminal one line is redrawn in place; otherwise a plain line is
+-- written when step changes (or every line, with every), so a log gets no
+-- redraw codes. log clears the line first so the message stands on its own.
+function M.progress(every)
+  local tty = require("core.host").isatty(2)
+  local last
+  local function show(line, step)
+    if tty then
+      io.stderr:write("\r\27[K", line)
+      io.stderr:flush()
+    elseif every or step ~= last then
+      last = step
+      io.stderr:write(line, "\n")
+    end
+  end
+  local function clear() if tty then io.stderr:write("\r\27[K") end end
+  return show, clear, function(msg) clear() io.stderr:write("candor: ", msg, "\n") end
+end
+
+-- A pipeline run's progress (on_progress(info) of candor.pipeline), as progress() shows it.
+function M.pipeline_progress()
+  local show, clear, log = M.progress()
+  return function(info)
+    local tokens = info.tokens.input + info.tokens.output
+    show(string.format("[%3d%%] %s · assets %d/%d · %d calls, %d tokens", info.pct, info.step or "",
+      info.assets_done, info.assets_total, info.tokens.calls, tokens), info.step)
+  end, clear, log
+end
+
+return M
