@@ -1,5 +1,6 @@
 -- candor jobs [list|show ID|watch ID]
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "jobs",
@@ -31,21 +32,6 @@ local ALLOWED = {
 
 local function jobs_repo() return require "candor.repo.generation_jobs" end
 
-local function check_options(sub, opts)
-  for _, o in ipairs(M.options) do
-    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
-      error(args.usage_error(string.format("jobs %s: option --%s is not for this subcommand", sub, o[1])), 0)
-    end
-  end
-end
-
-local function whole_opt(sub, opts, key, default)
-  if opts[key] == nil then return default end
-  local n = math.tointeger(tonumber(opts[key]))
-  if not n or n < 1 then error(args.usage_error(string.format("jobs %s: --%s must be a whole number >= 1", sub, key)), 0) end
-  return n
-end
-
 local function context(row) return type(row.product_context) == "table" and row.product_context or {} end
 
 -- The job's running time: started to completed, or to now while it runs.
@@ -53,39 +39,8 @@ local function duration_ms(row)
   local jobs = require "candor.jobs"
   local t0 = jobs.iso_seconds(row.started_at)
   if not t0 then return nil end
-  local t1 = jobs.iso_seconds(row.completed_at) or (row.status == "running" and jobs.iso_seconds(require("core.host").now()))
-  if not t1 then return nil end
-  return math.max(0, math.floor((t1 - t0) * 1000 + 0.5))
-end
-
-local function fmt_duration(ms)
-  if type(ms) ~= "number" then return "-" end
-  if ms < 1000 then return string.format("%dms", ms) end
-  local s = ms / 1000
-  if s < 60 then return string.format("%.1fs", s) end
-  s = math.floor(s + 0.5)
-  if s < 3600 then return string.format("%dm%02ds", s // 60, s % 60) end
-  return string.format("%dh%02dm", s // 3600, s % 3600 // 60)
-end
-
-local function fmt_time(t)
-  if type(t) ~= "string" then return "-" end
-  return (t:sub(1, 19):gsub("T", " "))
-end
-
--- One line of at most max characters (UTF-8 aware, so "×" is not cut in half).
-local function one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
-  local n = utf8.len(s)
-  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…"
-  elseif max and not n and #s > max then s = s:sub(1, max - 1) .. "…" end
-  return s
-end
-
--- s cut and padded to width characters, for columns.
-local function fit(s, width)
-  s = one_line(s, width)
-  return s .. string.rep(" ", width - (utf8.len(s) or #s))
+  return show.span_ms(t0, jobs.iso_seconds(row.completed_at)
+    or (row.status == "running" and jobs.iso_seconds(require("core.host").now())))
 end
 
 local function load_job(app, id)
@@ -123,7 +78,7 @@ local function list(app, opts)
   if status and not STATUSES[status] then
     error(args.usage_error("jobs list: --status must be pending, running, completed or failed"), 0)
   end
-  local limit = whole_opt("list", opts, "limit", 20)
+  local limit = show.whole("jobs list", opts, "limit", 20)
   local rows = jobs_repo():list(app.db(), { status = status }, { order = "created_at DESC, rowid DESC", limit = limit })
   if opts.json then
     local json = require "candor.json"
@@ -139,9 +94,9 @@ local function list(app, opts)
   app.out(string.format("%-21s  %-9s %4s  %-12s %-19s  %8s  %s\n", "id", "status", "pct", "pipeline", "created",
     "duration", "step"))
   for _, r in ipairs(rows) do
-    local step = r.status == "failed" and ("failed: " .. one_line(r.error_message, 60)) or one_line(r.current_step, 60)
+    local step = r.status == "failed" and ("failed: " .. show.one_line(r.error_message, 60)) or show.one_line(r.current_step, 60)
     app.out(string.format("%-21s  %-9s %3d%%  %s %-19s  %8s  %s\n", r.id, r.status, r.progress or 0,
-      fit(context(r).pipeline or "-", 12), fmt_time(r.created_at), fmt_duration(duration_ms(r)), step))
+      show.fit(context(r).pipeline or "-", 12), show.time(r.created_at), show.duration(duration_ms(r)), step))
   end
   return 0
 end
@@ -179,7 +134,7 @@ local function show_steps(app, steps)
   app.out("\nsteps:\n")
   local width = 10
   for _, s in ipairs(steps) do
-    if type(s) == "table" then width = math.max(width, utf8.len(one_line(s.name, 60)) or 60) end
+    if type(s) == "table" then width = math.max(width, utf8.len(show.one_line(s.name, 60)) or 60) end
   end
   for _, s in ipairs(steps) do
     if type(s) == "table" then
@@ -188,10 +143,10 @@ local function show_steps(app, steps)
       if s.input_tokens or s.output_tokens then
         tokens = string.format("%d in / %d out tokens", s.input_tokens or 0, s.output_tokens or 0)
       end
-      local line = string.format("  %s %-8s %8s  %s%s%s", fit(s.name, width), tostring(s.status or "?"),
-        fmt_duration(s.duration_ms), models, (models ~= "" and tokens ~= "") and "  " or "", tokens)
+      local line = string.format("  %s %-8s %8s  %s%s%s", show.fit(s.name, width), tostring(s.status or "?"),
+        show.duration(s.duration_ms), models, (models ~= "" and tokens ~= "") and "  " or "", tokens)
       app.out((line:gsub("%s+$", "")), "\n")
-      if s.error then app.out("      error: ", one_line(s.error, 200), "\n") end
+      if s.error then app.out("      error: ", show.one_line(s.error, 200), "\n") end
       for _, it in ipairs(type(s.iterations) == "table" and s.iterations or {}) do
         if type(it) == "table" then
           local verdict = it.pass == true and "pass" or it.pass == false and "FAIL" or ""
@@ -205,7 +160,7 @@ local function show_steps(app, steps)
   end
 end
 
-local function show(app, opts, id)
+local function cmd_show(app, opts, id)
   local row = load_job(app, id)
   if opts.json then
     app.out(require("candor.json").encode(as_json(row)), "\n")
@@ -213,15 +168,13 @@ local function show(app, opts, id)
   end
   local pc = context(row)
   app.out(string.format("job %s\n", row.id))
-  local function field(name, value)
-    if value ~= nil and value ~= "" then app.out(string.format("  %-12s %s\n", name, value)) end
-  end
+  local field = show.fields(app, 12)
   field("status", string.format("%s (%d%%)", row.status, row.progress or 0))
   field("step", row.current_step)
   field("pipeline", pc.pipeline)
   if row.pain_point_id then
     local pain = require("candor.repo.discovered_pain_points"):get(app.db(), row.pain_point_id)
-    field("pain point", row.pain_point_id .. (pain and ("  " .. one_line(pain.title, 70)) or ""))
+    field("pain point", row.pain_point_id .. (pain and ("  " .. show.one_line(pain.title, 70)) or ""))
   end
   if row.priority_id then
     local pr = require("candor.repo.messaging_priorities"):get(app.db(), row.priority_id)
@@ -240,10 +193,10 @@ local function show(app, opts, id)
   if type(pc.runner) == "table" then
     field("runner", string.format("pid %s on %s", tostring(pc.runner.pid), tostring(pc.runner.host)))
   end
-  field("created", fmt_time(row.created_at))
-  field("started", row.started_at and fmt_time(row.started_at))
-  field("completed", row.completed_at and fmt_time(row.completed_at))
-  field("duration", row.started_at and fmt_duration(duration_ms(row)))
+  field("created", show.time(row.created_at))
+  field("started", row.started_at and show.time(row.started_at))
+  field("completed", row.completed_at and show.time(row.completed_at))
+  field("duration", row.started_at and show.duration(duration_ms(row)))
   if (row.retry_count or 0) > 0 then field("retries", tostring(row.retry_count)) end
   if type(pc.result) == "table" and next(pc.result) then
     field("result", require("candor.json").encode(pc.result))
@@ -263,13 +216,13 @@ end
 -- On a terminal the line is redrawn with \r, so it must not wrap: keep it short.
 local function progress_line(row, max)
   local step = row.current_step or row.status
-  return string.format("[%3d%%] %s", row.progress or 0, one_line(step, max))
+  return string.format("[%3d%%] %s", row.progress or 0, show.one_line(step, max))
 end
 
 local function watch(app, opts, id)
   local async = require "candor.async"
   local jobs = require "candor.jobs"
-  local interval = whole_opt("watch", opts, "interval", 500)
+  local interval = show.whole("jobs watch", opts, "interval", 500)
   local db = app.db()
   local R = jobs_repo()
   local row = load_job(app, id)
@@ -294,26 +247,23 @@ local function watch(app, opts, id)
   if row.status == "failed" then
     error(string.format("job %s failed: %s", row.id, tostring(row.error_message or "(no message)")), 0)
   end
-  app.out(string.format("job %s completed in %s\n", row.id, fmt_duration(duration_ms(row))))
+  app.out(string.format("job %s completed in %s\n", row.id, show.duration(duration_ms(row))))
   return 0
 end
 
 function M.run(app, opts, pos)
   local sub = pos[1] or "list"
-  if not ALLOWED[sub] then
-    error(args.usage_error("jobs: unknown subcommand '" .. sub .. "' (list, show ID, watch ID)"), 0)
-  end
-  check_options(sub, opts)
+  show.check_subcommand(M, sub, opts, ALLOWED, "list, show ID, watch ID")
   if sub == "list" then
     if pos[2] then error(args.usage_error("jobs list: unexpected argument '" .. pos[2] .. "'"), 0) end
     return list(app, opts)
   end
   local id = pos[2]
   if not id then error(args.usage_error("jobs " .. sub .. ": missing the job ID"), 0) end
-  if sub == "show" then return show(app, opts, id) end
+  if sub == "show" then return cmd_show(app, opts, id) end
   return watch(app, opts, id)
 end
 
-M.duration_ms, M.fmt_duration = duration_ms, fmt_duration
+M.duration_ms = duration_ms
 
 return M

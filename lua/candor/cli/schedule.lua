@@ -1,5 +1,6 @@
 -- candor schedule add|list|edit|enable|disable|remove|run|history
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "schedule",
@@ -56,21 +57,6 @@ local NEEDS_ID = { edit = true, enable = true, disable = true, remove = true }
 
 local function usage(fmt, ...) return args.usage_error(string.format(fmt, ...)) end
 
-local function check_options(sub, opts)
-  for _, o in ipairs(M.options) do
-    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
-      error(usage("schedule %s: option --%s is not for this subcommand", sub, o[1]), 0)
-    end
-  end
-end
-
-local function whole_opt(sub, opts, key, default)
-  if opts[key] == nil then return default end
-  local n = math.tointeger(tonumber(opts[key]))
-  if not n or n < 1 then error(usage("schedule %s: --%s must be a whole number >= 1", sub, key), 0) end
-  return n
-end
-
 local function lib() return require "candor.schedule" end
 local function sched() return require "candor.scheduler" end
 local function json() return require "candor.json" end
@@ -80,7 +66,7 @@ local function fmt_time(iso, zone)
   local t = S.epoch(iso)
   if not t then return "-" end
   local ok, s = pcall(S.format_local, t, zone)
-  return ok and s or (iso:sub(1, 16):gsub("T", " ") .. " UTC")
+  return ok and s or (show.minute(iso) .. " UTC")
 end
 
 -- "fetched 40, kept 3": the non-zero counts, by name.
@@ -104,12 +90,8 @@ end
 
 local function duration(run)
   local S = lib()
-  local t0, t1 = S.epoch(run.started_at), S.epoch(run.ended_at)
-  if not (t0 and t1) then return nil end
-  return math.max(0, math.floor((t1 - t0) * 1000 + 0.5))
+  return show.span_ms(S.epoch(run.started_at), S.epoch(run.ended_at))
 end
-
-local function fmt_duration(ms) return require("candor.cli.jobs").fmt_duration(ms) end
 
 -- --every / --cron / --tz -> spec, zone (parsed), or nil when none was given.
 local function read_spec(sub, opts, zone_default)
@@ -379,7 +361,7 @@ end
 
 local function history(app, opts, id)
   local db = app.db()
-  local limit = whole_opt("history", opts, "limit", 20)
+  local limit = show.whole("schedule history", opts, "limit", 20)
   local filter = { limit = limit }
   local names = {}
   if id then
@@ -408,9 +390,9 @@ local function history(app, opts, id)
     "counts / error"))
   for _, r in ipairs(runs) do
     local detail = r.outcome == "failed" and one_line(r.error_message, 100) or fmt_counts(r.counts)
-    app.out(string.format("%-19s  %-9s  %-22s  %-9s  %8s  %s\n", ((r.started_at or "-"):sub(1, 19):gsub("T", " ")),
+    app.out(string.format("%-19s  %-9s  %-22s  %-9s  %8s  %s\n", show.time(r.started_at),
       r.schedule_kind, one_line(names[r.schedule_kind .. ":" .. r.schedule_id] or ("(removed) " .. r.schedule_id), 22),
-      r.outcome, r.outcome == "running" and "-" or fmt_duration(duration(r)), detail))
+      r.outcome, r.outcome == "running" and "-" or show.duration(duration(r)), detail))
   end
   return 0
 end
@@ -429,11 +411,11 @@ function M.end_line(item, run)
     local c = fmt_counts(run.counts)
     detail = c ~= "" and (": " .. c) or ""
   end
-  return string.format("%-9s %s %s in %s%s", run.outcome, item.kind, item.name, fmt_duration(duration(run)), detail)
+  return string.format("%-9s %s %s in %s%s", run.outcome, item.kind, item.name, show.duration(duration(run)), detail)
 end
 
 local function run_due(app, opts)
-  local concurrency = whole_opt("run", opts, "concurrency", sched().concurrency)
+  local concurrency = show.whole("schedule run", opts, "concurrency", sched().concurrency)
   local db = app.db()
   local function say(line) app.out(line, "\n") io.stdout:flush() end
   local results = sched().run_due(db, {
@@ -450,7 +432,7 @@ local function run_due(app, opts)
   end
   if ran == 0 then
     local nd = sched().next_due(db)
-    if nd then app.out("nothing due; the next run is at ", (lib().iso(nd):sub(1, 16):gsub("T", " ")), " UTC\n")
+    if nd then app.out("nothing due; the next run is at ", show.minute(lib().iso(nd)), " UTC\n")
     else app.out("nothing due (no active schedules)\n") end
     return 0
   end
@@ -461,10 +443,7 @@ end
 function M.run(app, opts, pos)
   local sub = pos[1]
   if not sub then error(usage("schedule: missing a subcommand (add, list, edit, enable, disable, remove, run, history)"), 0) end
-  if not ALLOWED[sub] then
-    error(usage("schedule: unknown subcommand '%s' (add, list, edit, enable, disable, remove, run, history)", sub), 0)
-  end
-  check_options(sub, opts)
+  show.check_subcommand(M, sub, opts, ALLOWED, "add, list, edit, enable, disable, remove, run, history")
   local id = pos[2]
   if NEEDS_ID[sub] and not id then error(usage("schedule %s: missing the schedule ID", sub), 0) end
   if id and not NEEDS_ID[sub] and sub ~= "history" then
