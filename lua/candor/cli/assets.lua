@@ -1,5 +1,6 @@
 -- candor assets list|show ID|export
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "assets",
@@ -32,34 +33,6 @@ local ALLOWED = {
 
 local function repo(name) return require("candor.repo." .. name) end
 local function json() return require "candor.json" end
-
-local function check_options(sub, opts)
-  for _, o in ipairs(M.options) do
-    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
-      error(args.usage_error(string.format("assets %s: option --%s is not for this subcommand", sub, o[1])), 0)
-    end
-  end
-end
-
-local function num(v)
-  if type(v) ~= "number" then return "-" end
-  return string.format("%.1f", v)
-end
-
--- One line of at most max characters (UTF-8 aware, so "×" is not cut in half).
-local function one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
-  local n = utf8.len(s)
-  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…"
-  elseif max and not n and #s > max then s = s:sub(1, max - 1) .. "…" end
-  return s
-end
-
--- s cut and padded to width characters, for columns.
-local function fit(s, width)
-  s = one_line(s, width)
-  return s .. string.rep(" ", width - (utf8.len(s) or #s))
-end
 
 local function arr(t) return json().array(type(t) == "table" and t or {}) end
 
@@ -121,8 +94,7 @@ end
 -- list -----------------------------------------------------------------
 
 local function list(app, opts)
-  local limit = math.tointeger(tonumber(opts.limit or 50))
-  if not limit or limit < 1 then error(args.usage_error("assets list: --limit must be a whole number >= 1"), 0) end
+  local limit = show.whole("assets list", opts, "limit", 50)
   local rows = repo("messaging_assets"):list(app.db(), { job_id = opts.job, asset_type = opts.type, status = opts.status },
     { order = "created_at DESC, rowid DESC", limit = limit })
   if opts.json then
@@ -138,9 +110,9 @@ local function list(app, opts)
   app.out(string.format("%-21s  %-16s %-36s %5s %5s %5s %5s  %-12s %s\n", "id", "type", "title", "slop", "vend",
     "spec", "pers", "evidence", "status"))
   for _, r in ipairs(rows) do
-    app.out(string.format("%-21s  %s %s %5s %5s %5s %5s  %-12s %s\n", r.id, fit(r.asset_type, 16),
-      fit(r.title, 36), num(r.slop_score), num(r.vendor_speak_score), num(r.specificity_score),
-      num(r.persona_avg_score), r.evidence_level or "-", r.status))
+    app.out(string.format("%-21s  %s %s %5s %5s %5s %5s  %-12s %s\n", r.id, show.fit(r.asset_type, 16),
+      show.fit(r.title, 36), show.score(r.slop_score), show.score(r.vendor_speak_score), show.score(r.specificity_score),
+      show.score(r.persona_avg_score), r.evidence_level or "-", r.status))
   end
   return 0
 end
@@ -160,21 +132,19 @@ local function show_metadata(app, md)
   end
 end
 
-local function show(app, opts, id)
+local function cmd_show(app, opts, id)
   local db = app.db()
   local b = bundle(db, load_asset(db, id))
   if opts.json then app.out(json().encode(b), "\n") return 0 end
   local a = b.asset
   app.out(string.format("asset %s  %s\n%s\n", a.id, a.asset_type, a.title))
-  local function field(name, value)
-    if value ~= nil and value ~= "" then app.out(string.format("  %-12s %s\n", name, value)) end
-  end
+  local field = show.fields(app, 12)
   field("status", a.status .. (a.approved_by and (" by " .. a.approved_by) or ""))
   field("job", a.job_id)
   field("pain point", a.pain_point_id)
   field("evidence", a.evidence_level)
-  field("scores", string.format("slop %s, vendor-speak %s, specificity %s, persona avg %s", num(a.slop_score),
-    num(a.vendor_speak_score), num(a.specificity_score), num(a.persona_avg_score)))
+  field("scores", string.format("slop %s, vendor-speak %s, specificity %s, persona avg %s", show.score(a.slop_score),
+    show.score(a.vendor_speak_score), show.score(a.specificity_score), show.score(a.persona_avg_score)))
   field("created", a.created_at)
   field("review", a.review_notes)
   show_metadata(app, a.metadata)
@@ -186,29 +156,29 @@ local function show(app, opts, id)
       if v.passes_gates then flags[#flags + 1] = "passes gates" else flags[#flags + 1] = "fails gates" end
       if v.is_selected then flags[#flags + 1] = "selected" end
       app.out(string.format("  #%d %-24s slop %s, vendor %s, authenticity %s, specificity %s, persona %s  [%s]\n",
-        v.variant_number, v.voice_slug or v.voice_profile_id, num(v.slop_score), num(v.vendor_speak_score),
-        num(v.authenticity_score), num(v.specificity_score), num(v.persona_avg_score), table.concat(flags, ", ")))
-      app.out("     ", one_line(v.content, 110), "\n")
+        v.variant_number, v.voice_slug or v.voice_profile_id, show.score(v.slop_score), show.score(v.vendor_speak_score),
+        show.score(v.authenticity_score), show.score(v.specificity_score), show.score(v.persona_avg_score), table.concat(flags, ", ")))
+      app.out("     ", show.one_line(v.content, 110), "\n")
     end
   end
   if #b.persona_scores > 0 then
     app.out("\npersona scores:\n")
     for _, s in ipairs(b.persona_scores) do
-      app.out(string.format("  %s %s  %s\n", fit(s.critic or s.persona_id, 28), num(s.score),
-        one_line(s.feedback, 90)))
+      app.out(string.format("  %s %s  %s\n", show.fit(s.critic or s.persona_id, 28), show.score(s.score),
+        show.one_line(s.feedback, 90)))
     end
   end
   if #b.traceability > 0 then
     app.out("\ntraceability:\n")
     for _, t in ipairs(b.traceability) do
       if t.pain_point then
-        app.out(string.format("  pain point   %s  %s\n", one_line(t.pain_point.title, 60), t.pain_point.source_url or ""))
+        app.out(string.format("  pain point   %s  %s\n", show.one_line(t.pain_point.title, 60), t.pain_point.source_url or ""))
       end
       if t.product_document then app.out("  document     ", t.product_document.name, "\n") end
       if t.research then app.out(string.format("  research     %s (%s)\n", t.research.id, tostring(t.research.status))) end
       for _, q in ipairs(type(t.practitioner_quotes) == "table" and t.practitioner_quotes or {}) do
         local text, who = quote_parts(q)
-        app.out("  quote        \"", one_line(text, 100), "\"", who and (" - " .. who) or "", "\n")
+        app.out("  quote        \"", show.one_line(text, 100), "\"", who and (" - " .. who) or "", "\n")
       end
     end
   end
@@ -224,7 +194,7 @@ local function research_line(r)
   local text = sa.summary or sa.overview
   local n = type(r.grounding_sources) == "table" and #r.grounding_sources or 0
   return string.format("%s (%s%s)%s", r.id, tostring(r.status), n > 0 and (string.format(", %d source(s)", n)) or "",
-    type(text) == "string" and (": " .. one_line(text, 300)) or "")
+    type(text) == "string" and (": " .. show.one_line(text, 300)) or "")
 end
 
 local function md_asset(b, level)
@@ -232,18 +202,18 @@ local function md_asset(b, level)
   local a = b.asset
   local out = {}
   local function add(...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end
-  add(h .. " " .. one_line(a.title), "")
+  add(h .. " " .. show.one_line(a.title), "")
   add(string.format("- Type: %s", a.asset_type), string.format("- Status: %s", a.status),
     string.format("- Evidence: %s", a.evidence_level or "-"), string.format("- Asset: `%s`", a.id))
   if a.job_id then add(string.format("- Job: `%s`", a.job_id)) end
   add("", a.content:gsub("%s+$", ""), "")
   add(h .. "# Scores", "", "| dimension | score |", "| --- | --- |",
-    "| slop (lower is better) | " .. num(a.slop_score) .. " |",
-    "| vendor-speak (lower is better) | " .. num(a.vendor_speak_score) .. " |",
-    "| specificity | " .. num(a.specificity_score) .. " |",
-    "| persona average | " .. num(a.persona_avg_score) .. " |")
+    "| slop (lower is better) | " .. show.score(a.slop_score) .. " |",
+    "| vendor-speak (lower is better) | " .. show.score(a.vendor_speak_score) .. " |",
+    "| specificity | " .. show.score(a.specificity_score) .. " |",
+    "| persona average | " .. show.score(a.persona_avg_score) .. " |")
   for _, s in ipairs(b.persona_scores) do
-    add("| critic: " .. md_cell(s.critic or s.persona_id) .. " | " .. num(s.score) .. " |")
+    add("| critic: " .. md_cell(s.critic or s.persona_id) .. " | " .. show.score(s.score) .. " |")
   end
   add("")
   if #b.variants > 0 then
@@ -254,8 +224,8 @@ local function md_asset(b, level)
       add(string.format("%s## Variant %d: %s (%s)", h, v.variant_number, v.voice_slug or v.voice_profile_id,
         table.concat(flags, ", ")), "")
       add("| slop | vendor-speak | authenticity | specificity | persona |", "| --- | --- | --- | --- | --- |",
-        string.format("| %s | %s | %s | %s | %s |", num(v.slop_score), num(v.vendor_speak_score),
-          num(v.authenticity_score), num(v.specificity_score), num(v.persona_avg_score)), "")
+        string.format("| %s | %s | %s | %s | %s |", show.score(v.slop_score), show.score(v.vendor_speak_score),
+          show.score(v.authenticity_score), show.score(v.specificity_score), show.score(v.persona_avg_score)), "")
       add((v.content:gsub("%s+$", "")), "")
     end
   end
@@ -280,8 +250,8 @@ local function md_asset(b, level)
   if #pains > 0 then
     add("Pain points:", "")
     for _, p in ipairs(pains) do
-      add(p.source_url and p.source_url ~= "" and string.format("- [%s](%s)", one_line(p.title), p.source_url)
-        or ("- " .. one_line(p.title)))
+      add(p.source_url and p.source_url ~= "" and string.format("- [%s](%s)", show.one_line(p.title), p.source_url)
+        or ("- " .. show.one_line(p.title)))
     end
     add("")
   end
@@ -293,7 +263,7 @@ local function md_asset(b, level)
   end
   if #docs > 0 then
     add("Product documents:", "")
-    for _, d in ipairs(docs) do add("- " .. one_line(d.name)) end
+    for _, d in ipairs(docs) do add("- " .. show.one_line(d.name)) end
     add("")
   end
   if #research > 0 then
@@ -330,14 +300,8 @@ local function export(app, opts, id)
     for _, b in ipairs(bundles) do parts[#parts + 1] = md_asset(b, 2) end
     text = table.concat(parts, "\n")
   end
-  if opts.output then
-    local f, err = io.open(opts.output, "wb")
-    if not f then error("cannot write " .. opts.output .. ": " .. tostring(err), 0) end
-    f:write(text)
-    f:close()
+  if show.output(app, opts.output, text) then
     io.stderr:write(string.format("wrote %d asset(s) to %s\n", #bundles, opts.output))
-  else
-    app.out(text)
   end
   return 0
 end
@@ -345,17 +309,14 @@ end
 function M.run(app, opts, pos)
   local sub = pos[1]
   if not sub then error(args.usage_error("assets: missing a subcommand (list, show ID, export)"), 0) end
-  if not ALLOWED[sub] then
-    error(args.usage_error("assets: unknown subcommand '" .. sub .. "' (list, show ID, export)"), 0)
-  end
-  check_options(sub, opts)
+  show.check_subcommand(M, sub, opts, ALLOWED, "list, show ID, export")
   if sub == "list" then
     if pos[2] then error(args.usage_error("assets list: unexpected argument '" .. pos[2] .. "'"), 0) end
     return list(app, opts)
   end
   if sub == "show" then
     if not pos[2] then error(args.usage_error("assets show: missing the asset ID"), 0) end
-    return show(app, opts, pos[2])
+    return cmd_show(app, opts, pos[2])
   end
   return export(app, opts, pos[2])
 end

@@ -1,5 +1,6 @@
 -- candor pain [list|show ID|approve ID|reject ID|discover]
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "pain",
@@ -42,32 +43,6 @@ local ALLOWED = {
 local function pains() return require "candor.repo.discovered_pain_points" end
 local function priorities() return require "candor.repo.messaging_priorities" end
 
-local function check_options(sub, opts)
-  for _, o in ipairs(M.options) do
-    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
-      error(args.usage_error(string.format("pain %s: option --%s is not for this subcommand", sub, o[1])), 0)
-    end
-  end
-end
-
--- One line of at most max characters (UTF-8 aware).
-local function one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
-  local n = utf8.len(s)
-  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…" end
-  return s
-end
-
-local function fit(s, width)
-  s = one_line(s, width)
-  return s .. string.rep(" ", width - (utf8.len(s) or #s))
-end
-
-local function fmt_time(t)
-  if type(t) ~= "string" then return "-" end
-  return (t:sub(1, 16):gsub("T", " "))
-end
-
 local function priority_of(app, slug)
   local row = priorities():by_slug(app.db(), slug)
   if not row then error(string.format("no messaging priority '%s' (see 'candor priority list')", slug), 0) end
@@ -95,11 +70,7 @@ local function list(app, opts)
   if opts.status and not STATUSES[opts.status] then
     error(args.usage_error("pain list: --status must be pending, approved or rejected"), 0)
   end
-  local limit = 20
-  if opts.limit then
-    limit = math.tointeger(tonumber(opts.limit))
-    if not limit or limit < 1 then error(args.usage_error("pain list: --limit must be a whole number >= 1"), 0) end
-  end
+  local limit = show.whole("pain list", opts, "limit", 20)
   local filters = { status = opts.status }
   if opts.priority then filters.priority_id = priority_of(app, opts.priority).id end
   local rows = pains():list(db, filters, { order = "discovered_at DESC, rowid DESC", limit = limit })
@@ -125,32 +96,30 @@ local function list(app, opts)
     "discovered", "title"))
   for _, r in ipairs(rows) do
     app.out(string.format("%-21s  %-8s %5.2f  %s %s %-16s  %s\n", r.id, r.status, r.pain_score or 0,
-      fit(slugs[r.priority_id] or "?", 14), fit(r.source_type, 10), fmt_time(r.discovered_at), one_line(r.title, 70)))
+      show.fit(slugs[r.priority_id] or "?", 14), show.fit(r.source_type, 10), show.minute(r.discovered_at), show.one_line(r.title, 70)))
   end
   return 0
 end
 
-local function show(app, opts, id)
+local function cmd_show(app, opts, id)
   local row = load_pain(app, id)
   if opts.json then
     app.out(require("candor.json").encode(as_json(row)), "\n")
     return 0
   end
   local db = app.db()
-  local function field(name, value)
-    if value ~= nil and value ~= "" then app.out(string.format("  %-12s %s\n", name, value)) end
-  end
+  local field = show.fields(app, 12)
   app.out(string.format("pain point %s\n", row.id))
-  field("title", one_line(row.title, 200))
-  field("status", row.status .. (row.rejection_reason and ("  (" .. one_line(row.rejection_reason, 150) .. ")") or ""))
+  field("title", show.one_line(row.title, 200))
+  field("status", row.status .. (row.rejection_reason and ("  (" .. show.one_line(row.rejection_reason, 150) .. ")") or ""))
   local pr = priorities():get(db, row.priority_id)
   field("priority", pr and string.format("%s (%s)", pr.name, pr.slug) or row.priority_id)
   field("score", string.format("%.2f", row.pain_score or 0))
   field("source", row.source_type .. (row.source_url ~= "" and ("  " .. row.source_url) or ""))
   field("author", (row.author ~= "" and row.author or "unknown") .. " (" .. tostring(row.author_level) .. ")")
-  field("discovered", fmt_time(row.discovered_at))
+  field("discovered", show.minute(row.discovered_at))
   local meta = type(row.metadata) == "table" and row.metadata or {}
-  field("posted", meta.posted_at and fmt_time(meta.posted_at))
+  field("posted", meta.posted_at and show.minute(meta.posted_at))
   local a = type(row.pain_analysis) == "table" and row.pain_analysis or {}
   if next(a) then
     app.out("\nanalysis:\n")
@@ -159,13 +128,13 @@ local function show(app, opts, id)
       if a[k] then levels[#levels + 1] = k:gsub("_", " ") .. " " .. tostring(a[k]) end
     end
     if #levels > 0 then app.out("  ", table.concat(levels, " · "), "\n") end
-    if a.summary then app.out("  ", one_line(a.summary, 400), "\n") end
-    for _, p in ipairs(type(a.pain_points) == "table" and a.pain_points or {}) do app.out("  - ", one_line(p, 200), "\n") end
+    if a.summary then app.out("  ", show.one_line(a.summary, 400), "\n") end
+    for _, p in ipairs(type(a.pain_points) == "table" and a.pain_points or {}) do app.out("  - ", show.one_line(p, 200), "\n") end
   end
   local quotes = type(row.practitioner_quotes) == "table" and row.practitioner_quotes or {}
   if #quotes > 0 then
     app.out("\nquotes:\n")
-    for _, q in ipairs(quotes) do app.out("  \"", one_line(q, 400), "\"\n") end
+    for _, q in ipairs(quotes) do app.out("  \"", show.one_line(q, 400), "\"\n") end
   end
   local content = row.content or ""
   if content ~= "" then
@@ -193,7 +162,7 @@ local function approve(app, id)
     app.out(string.format("pain point %s was already approved\n", id))
     return 0
   end
-  app.out(string.format("approved %s  %s\n", id, one_line(r.row.title, 70)))
+  app.out(string.format("approved %s  %s\n", id, show.one_line(r.row.title, 70)))
   if not r.spec then return 0 end
   if r.error then
     error(string.format("auto-generation failed%s: %s", r.job and (" (job " .. r.job.id .. ")") or "", r.error), 0)
@@ -210,9 +179,9 @@ local function reject(app, opts, id)
   local row, changed = require("candor.discovery").review(app.db(), id, "rejected", opts.reason)
   if not row then error("no pain point '" .. id .. "'", 0) end
   if changed then
-    app.out(string.format("rejected %s  %s\n", id, one_line(row.title, 70)))
+    app.out(string.format("rejected %s  %s\n", id, show.one_line(row.title, 70)))
   elseif opts.reason then
-    app.out(string.format("pain point %s was already rejected; the reason is now: %s\n", id, one_line(opts.reason, 100)))
+    app.out(string.format("pain point %s was already rejected; the reason is now: %s\n", id, show.one_line(opts.reason, 100)))
   else
     app.out(string.format("pain point %s was already rejected\n", id))
   end
@@ -246,7 +215,7 @@ local function discover(app, opts)
             break
           end
           app.out(string.format("  %s error%s: %s\n", e.stage, e.source_id and (" (post " .. e.source_id .. ")") or "",
-            one_line(e.message, 200)))
+            show.one_line(e.message, 200)))
         end
       end
     end
@@ -266,10 +235,7 @@ end
 
 function M.run(app, opts, pos)
   local sub = pos[1] or "list"
-  if not ALLOWED[sub] then
-    error(args.usage_error("pain: unknown subcommand '" .. sub .. "' (list, show ID, approve ID, reject ID, discover)"), 0)
-  end
-  check_options(sub, opts)
+  show.check_subcommand(M, sub, opts, ALLOWED, "list, show ID, approve ID, reject ID, discover")
   if sub == "list" or sub == "discover" then
     if pos[2] then error(args.usage_error("pain " .. sub .. ": unexpected argument '" .. pos[2] .. "'"), 0) end
     if sub == "list" then return list(app, opts) end
@@ -277,7 +243,7 @@ function M.run(app, opts, pos)
   end
   local id = pos[2]
   if not id then error(args.usage_error("pain " .. sub .. ": missing the pain point ID"), 0) end
-  if sub == "show" then return show(app, opts, id) end
+  if sub == "show" then return cmd_show(app, opts, id) end
   if sub == "approve" then return approve(app, id) end
   return reject(app, opts, id)
 end

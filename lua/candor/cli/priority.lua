@@ -1,5 +1,6 @@
 -- candor priority [list|add|edit SLUG]
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "priority",
@@ -38,14 +39,6 @@ local ALLOWED = {
 
 local function repo() return require "candor.repo.messaging_priorities" end
 
-local function check_options(sub, opts)
-  for _, o in ipairs(M.options) do
-    if opts[o[1]] ~= nil and not ALLOWED[sub][o[1]] then
-      error(args.usage_error(string.format("priority %s: option --%s is not for this subcommand", sub, o[1])), 0)
-    end
-  end
-end
-
 local function auto_generate_opt(sub, v, allow_none)
   if v == nil then return nil end
   if allow_none and v == "none" then return false end
@@ -60,13 +53,6 @@ end
 local function keywords_opt(v)
   if v == nil then return nil end
   return require("candor.discovery").parse_keywords(v)
-end
-
-local function one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
-  local n = utf8.len(s)
-  if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…" end
-  return s
 end
 
 local function spec_text(spec)
@@ -108,7 +94,7 @@ local function list(app, opts)
     "pending/approved/rej.", "auto-generate"))
   for _, o in ipairs(out) do
     local r = o.row
-    app.out(string.format("%-20s %-24s %-6s %8d %9d  %-22s %s\n", one_line(r.slug, 20), one_line(r.name, 24),
+    app.out(string.format("%-20s %-24s %-6s %8d %9d  %-22s %s\n", show.one_line(r.slug, 20), show.one_line(r.name, 24),
       r.is_active and "yes" or "no", type(r.keywords) == "table" and #r.keywords or 0, o.schedules,
       string.format("%d/%d/%d", o.pain.pending, o.pain.approved, o.pain.rejected), spec_text(o.auto)))
   end
@@ -153,10 +139,7 @@ end
 
 function M.run(app, opts, pos)
   local sub = pos[1] or "list"
-  if not ALLOWED[sub] then
-    error(args.usage_error("priority: unknown subcommand '" .. sub .. "' (list, add, edit SLUG)"), 0)
-  end
-  check_options(sub, opts)
+  show.check_subcommand(M, sub, opts, ALLOWED, "list, add, edit SLUG")
   if sub == "edit" then
     if not pos[2] then error(args.usage_error("priority edit: missing the priority's SLUG"), 0) end
     return edit(app, opts, pos[2])
