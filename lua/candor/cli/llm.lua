@@ -1,5 +1,6 @@
 -- candor llm ask|log|stats|profiles
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "llm",
@@ -75,8 +76,7 @@ local function ask(app, opts, pos)
 end
 
 local function log_cmd(app, opts)
-  local limit = math.tointeger(tonumber(opts.limit or 20))
-  if not limit or limit < 1 then error(args.usage_error("llm log: --limit must be a whole number >= 1"), 0) end
+  local limit = show.whole("llm log", opts, "limit", 20)
   local rows = require("candor.repo.llm_calls"):recent(app.db(), { limit = limit, purpose = opts.purpose })
   if opts.json then
     app.out(require("candor.json").encode(require("candor.json").array(rows)), "\n")

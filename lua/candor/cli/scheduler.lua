@@ -1,5 +1,6 @@
 -- candor scheduler
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "scheduler",
@@ -20,22 +21,21 @@ local M = {
   examples = { "candor scheduler", "candor scheduler --concurrency 8" },
 }
 
-local function number_opt(opts, key, default, whole)
+local function seconds_opt(opts, key, default)
   if opts[key] == nil then return default end
   local n = tonumber(opts[key])
-  if not n or n ~= n or n == math.huge or (whole and not math.tointeger(n)) or n < (whole and 1 or 0) then
-    error(args.usage_error(string.format("scheduler: --%s must be a %s", key,
-      whole and "whole number >= 1" or "number of seconds >= 0")), 0)
+  if not n or n ~= n or n == math.huge or n < 0 then
+    error(args.usage_error(string.format("scheduler: --%s must be a number of seconds >= 0", key)), 0)
   end
-  return whole and math.tointeger(n) or n
+  return n
 end
 
 function M.run(app, opts)
   local scheduler = require "candor.scheduler"
   local lines = require "candor.cli.schedule"
-  local concurrency = number_opt(opts, "concurrency", scheduler.concurrency, true)
-  local tick = number_opt(opts, "tick", scheduler.max_sleep_ms / 1000)
-  local grace = number_opt(opts, "grace", scheduler.grace_ms / 1000)
+  local concurrency = show.whole("scheduler", opts, "concurrency", scheduler.concurrency)
+  local tick = seconds_opt(opts, "tick", scheduler.max_sleep_ms / 1000)
+  local grace = seconds_opt(opts, "grace", scheduler.grace_ms / 1000)
   local db = app.db()
   local function say(line) app.out(line, "\n") io.stdout:flush() end
   local function note(line) app.err("candor scheduler: ", line, "\n") end

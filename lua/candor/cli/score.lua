@@ -1,5 +1,6 @@
 -- candor score: the deterministic scorers over files, linter style.
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 
 local M = {
   name = "score",
@@ -210,11 +211,7 @@ function M.run(app, opts, pos)
   if format ~= "text" and format ~= "json" and format ~= "sarif" then
     error(args.usage_error("--format must be text, json or sarif"), 0)
   end
-  local threads = 4
-  if opts.threads then
-    threads = math.tointeger(tonumber(opts.threads))
-    if not threads or threads < 1 then error(args.usage_error("--threads must be a whole number >= 1"), 0) end
-  end
+  local threads = show.whole(nil, opts, "threads", 4)
   local files = pos
   if #files == 0 then
     if host.isatty(0) then error(args.usage_error("give files to score, or pipe text and use -"), 0) end
