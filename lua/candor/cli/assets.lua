@@ -85,11 +85,7 @@ local function bundle(db, asset, cache)
   return b
 end
 
-local function load_asset(db, id)
-  local row = repo("messaging_assets"):get(db, id)
-  if not row then error("no asset '" .. id .. "'", 0) end
-  return row
-end
+local function load_asset(db, id) return show.found(repo("messaging_assets"):get(db, id), "asset", id) end
 
 -- list -----------------------------------------------------------------
 
@@ -98,12 +94,10 @@ local function list(app, opts)
   local rows = repo("messaging_assets"):list(app.db(), { job_id = opts.job, asset_type = opts.type, status = opts.status },
     { order = "created_at DESC, rowid DESC", limit = limit })
   if opts.json then
-    local out = arr()
-    for i, r in ipairs(rows) do
+    show.json_rows(app, rows, function(r)
       r.content = nil   -- 'show' and 'export' give the content
-      out[i] = r
-    end
-    app.out(json().encode(out), "\n")
+      return r
+    end)
     return 0
   end
   if #rows == 0 then app.out("no assets", opts.job and (" for job " .. opts.job) or "", "\n") return 0 end
@@ -111,8 +105,8 @@ local function list(app, opts)
     "spec", "pers", "evidence", "status"))
   for _, r in ipairs(rows) do
     app.out(string.format("%-21s  %s %s %5s %5s %5s %5s  %-12s %s\n", r.id, show.fit(r.asset_type, 16),
-      show.fit(r.title, 36), show.score(r.slop_score), show.score(r.vendor_speak_score), show.score(r.specificity_score),
-      show.score(r.persona_avg_score), r.evidence_level or "-", r.status))
+      show.fit(r.title, 36), show.score(r.slop_score), show.score(r.vendor_speak_score),
+      show.score(r.specificity_score), show.score(r.persona_avg_score), r.evidence_level or "-", r.status))
   end
   return 0
 end
@@ -135,7 +129,7 @@ end
 local function cmd_show(app, opts, id)
   local db = app.db()
   local b = bundle(db, load_asset(db, id))
-  if opts.json then app.out(json().encode(b), "\n") return 0 end
+  if opts.json then show.json(app, b) return 0 end
   local a = b.asset
   app.out(string.format("asset %s  %s\n%s\n", a.id, a.asset_type, a.title))
   local field = show.fields(app, 12)
@@ -156,8 +150,9 @@ local function cmd_show(app, opts, id)
       if v.passes_gates then flags[#flags + 1] = "passes gates" else flags[#flags + 1] = "fails gates" end
       if v.is_selected then flags[#flags + 1] = "selected" end
       app.out(string.format("  #%d %-24s slop %s, vendor %s, authenticity %s, specificity %s, persona %s  [%s]\n",
-        v.variant_number, v.voice_slug or v.voice_profile_id, show.score(v.slop_score), show.score(v.vendor_speak_score),
-        show.score(v.authenticity_score), show.score(v.specificity_score), show.score(v.persona_avg_score), table.concat(flags, ", ")))
+        v.variant_number, v.voice_slug or v.voice_profile_id, show.score(v.slop_score),
+        show.score(v.vendor_speak_score), show.score(v.authenticity_score), show.score(v.specificity_score),
+        show.score(v.persona_avg_score), table.concat(flags, ", ")))
       app.out("     ", show.one_line(v.content, 110), "\n")
     end
   end
@@ -172,7 +167,8 @@ local function cmd_show(app, opts, id)
     app.out("\ntraceability:\n")
     for _, t in ipairs(b.traceability) do
       if t.pain_point then
-        app.out(string.format("  pain point   %s  %s\n", show.one_line(t.pain_point.title, 60), t.pain_point.source_url or ""))
+        app.out(string.format("  pain point   %s  %s\n", show.one_line(t.pain_point.title, 60),
+          t.pain_point.source_url or ""))
       end
       if t.product_document then app.out("  document     ", t.product_document.name, "\n") end
       if t.research then app.out(string.format("  research     %s (%s)\n", t.research.id, tostring(t.research.status))) end
@@ -284,7 +280,7 @@ local function export(app, opts, id)
   if id then
     assets = { load_asset(db, id) }
   else
-    if not repo("generation_jobs"):get(db, opts.job) then error("no job '" .. opts.job .. "'", 0) end
+    show.found(repo("generation_jobs"):get(db, opts.job), "job", opts.job)
     assets = repo("messaging_assets"):list(db, { job_id = opts.job })
   end
   local cache, bundles = {}, arr()

@@ -77,7 +77,7 @@ local function result_json(app, job, stored)
     out.assets[#out.assets + 1] = a
   end
   out.assets = json.array(out.assets)
-  app.out(json.encode(out), "\n")
+  show.json(app, out)
 end
 
 function M.run(app, opts)
@@ -92,8 +92,10 @@ function M.run(app, opts)
   local pipeline = require "candor.pipeline"
   local db = app.db()
   local run = pipeline.prepare(db, {
-    pipeline = opts.pipeline, pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and show.pain_from_text(opts.pain)),
-    pain_file = opts["pain-file"], documents = opts.doc, assets = show.list(opts.assets), voices = show.list(opts.voices),
+    pipeline = opts.pipeline,
+    pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and show.pain_from_text(opts.pain)),
+    pain_file = opts["pain-file"], documents = opts.doc, assets = show.list(opts.assets),
+    voices = show.list(opts.voices),
     focus = opts.focus, force = opts.force, text = text, max_iterations = max_it, profile = opts.profile,
     priority = opts.priority,
   })

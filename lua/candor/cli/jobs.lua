@@ -43,11 +43,7 @@ local function duration_ms(row)
     or (row.status == "running" and jobs.iso_seconds(require("core.host").now())))
 end
 
-local function load_job(app, id)
-  local row = jobs_repo():get(app.db(), id)
-  if not row then error("no job '" .. id .. "'", 0) end
-  return row
-end
+local function load_job(app, id) return show.found(jobs_repo():get(app.db(), id), "job", id) end
 
 -- Decoded JSON loses the difference between [] and {}: put it back where we know.
 local function as_json(row)
@@ -81,10 +77,7 @@ local function list(app, opts)
   local limit = show.whole("jobs list", opts, "limit", 20)
   local rows = jobs_repo():list(app.db(), { status = status }, { order = "created_at DESC, rowid DESC", limit = limit })
   if opts.json then
-    local json = require "candor.json"
-    local out = json.array {}
-    for i, r in ipairs(rows) do out[i] = summary(r) end
-    app.out(json.encode(out), "\n")
+    show.json_rows(app, rows, summary)
     return 0
   end
   if #rows == 0 then
@@ -94,7 +87,8 @@ local function list(app, opts)
   app.out(string.format("%-21s  %-9s %4s  %-12s %-19s  %8s  %s\n", "id", "status", "pct", "pipeline", "created",
     "duration", "step"))
   for _, r in ipairs(rows) do
-    local step = r.status == "failed" and ("failed: " .. show.one_line(r.error_message, 60)) or show.one_line(r.current_step, 60)
+    local step = r.status == "failed" and ("failed: " .. show.one_line(r.error_message, 60))
+      or show.one_line(r.current_step, 60)
     app.out(string.format("%-21s  %-9s %3d%%  %s %-19s  %8s  %s\n", r.id, r.status, r.progress or 0,
       show.fit(context(r).pipeline or "-", 12), show.time(r.created_at), show.duration(duration_ms(r)), step))
   end
@@ -163,7 +157,7 @@ end
 local function cmd_show(app, opts, id)
   local row = load_job(app, id)
   if opts.json then
-    app.out(require("candor.json").encode(as_json(row)), "\n")
+    show.json(app, as_json(row))
     return 0
   end
   local pc = context(row)

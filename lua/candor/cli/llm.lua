@@ -55,7 +55,7 @@ local function ask(app, opts, pos)
     error(string.format("%s:%s: %s", target.provider, model, err.message), 0)
   end
   if opts.json then
-    app.out(require("candor.json").encode(result.json), "\n")
+    show.json(app, result.json)
   elseif streamed then
     app.out("\n")
   else
@@ -79,7 +79,7 @@ local function log_cmd(app, opts)
   local limit = show.whole("llm log", opts, "limit", 20)
   local rows = require("candor.repo.llm_calls"):recent(app.db(), { limit = limit, purpose = opts.purpose })
   if opts.json then
-    app.out(require("candor.json").encode(require("candor.json").array(rows)), "\n")
+    show.json_rows(app, rows)
     return 0
   end
   if #rows == 0 then app.out("no LLM calls logged yet\n") return 0 end
@@ -139,7 +139,7 @@ local function stats(app, opts)
     list[#list + 1] = m
   end
   if opts.json then
-    app.out(require("candor.json").encode(require("candor.json").array(list)), "\n")
+    show.json_rows(app, list)
     return 0
   end
   if #list == 0 then app.out("no LLM calls logged", opts.since and (" since " .. opts.since) or "", "\n") return 0 end
@@ -166,7 +166,7 @@ local function profiles_cmd(app, opts)
              or (type(spec) == "table" and tostring(spec.provider) .. ":" .. tostring(spec.model)) or "?",
            from = origin[tier], problem = t }
   end
-  if opts.json then app.out(require("candor.json").encode(out), "\n") return 0 end
+  if opts.json then show.json(app, out) return 0 end
   app.out(string.format("profile %s (chosen by %s)\n", name, source))
   for _, t in ipairs(out.tiers) do
     if t.problem then

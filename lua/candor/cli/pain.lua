@@ -44,16 +44,10 @@ local function pains() return require "candor.repo.discovered_pain_points" end
 local function priorities() return require "candor.repo.messaging_priorities" end
 
 local function priority_of(app, slug)
-  local row = priorities():by_slug(app.db(), slug)
-  if not row then error(string.format("no messaging priority '%s' (see 'candor priority list')", slug), 0) end
-  return row
+  return show.found(priorities():by_slug(app.db(), slug), "messaging priority", slug, "candor priority list")
 end
 
-local function load_pain(app, id)
-  local row = pains():get(app.db(), id)
-  if not row then error("no pain point '" .. id .. "'", 0) end
-  return row
-end
+local function load_pain(app, id) return show.found(pains():get(app.db(), id), "pain point", id) end
 
 -- Decoded JSON loses [] against {}: put the lists back.
 local function as_json(row)
@@ -77,14 +71,11 @@ local function list(app, opts)
   local slugs = {}
   for _, p in ipairs(priorities():list(db)) do slugs[p.id] = p.slug end
   if opts.json then
-    local json = require "candor.json"
-    local out = json.array {}
-    for i, r in ipairs(rows) do
-      out[i] = { id = r.id, status = r.status, pain_score = r.pain_score, priority = slugs[r.priority_id],
-                 source_type = r.source_type, source_url = r.source_url, title = r.title, author = r.author,
-                 author_level = r.author_level, discovered_at = r.discovered_at }
-    end
-    app.out(json.encode(out), "\n")
+    show.json_rows(app, rows, function(r)
+      return { id = r.id, status = r.status, pain_score = r.pain_score, priority = slugs[r.priority_id],
+               source_type = r.source_type, source_url = r.source_url, title = r.title, author = r.author,
+               author_level = r.author_level, discovered_at = r.discovered_at }
+    end)
     return 0
   end
   if #rows == 0 then
@@ -96,7 +87,8 @@ local function list(app, opts)
     "discovered", "title"))
   for _, r in ipairs(rows) do
     app.out(string.format("%-21s  %-8s %5.2f  %s %s %-16s  %s\n", r.id, r.status, r.pain_score or 0,
-      show.fit(slugs[r.priority_id] or "?", 14), show.fit(r.source_type, 10), show.minute(r.discovered_at), show.one_line(r.title, 70)))
+      show.fit(slugs[r.priority_id] or "?", 14), show.fit(r.source_type, 10), show.minute(r.discovered_at),
+      show.one_line(r.title, 70)))
   end
   return 0
 end
@@ -104,14 +96,15 @@ end
 local function cmd_show(app, opts, id)
   local row = load_pain(app, id)
   if opts.json then
-    app.out(require("candor.json").encode(as_json(row)), "\n")
+    show.json(app, as_json(row))
     return 0
   end
   local db = app.db()
   local field = show.fields(app, 12)
   app.out(string.format("pain point %s\n", row.id))
   field("title", show.one_line(row.title, 200))
-  field("status", row.status .. (row.rejection_reason and ("  (" .. show.one_line(row.rejection_reason, 150) .. ")") or ""))
+  field("status", row.status
+    .. (row.rejection_reason and ("  (" .. show.one_line(row.rejection_reason, 150) .. ")") or ""))
   local pr = priorities():get(db, row.priority_id)
   field("priority", pr and string.format("%s (%s)", pr.name, pr.slug) or row.priority_id)
   field("score", string.format("%.2f", row.pain_score or 0))
@@ -129,7 +122,9 @@ local function cmd_show(app, opts, id)
     end
     if #levels > 0 then app.out("  ", table.concat(levels, " · "), "\n") end
     if a.summary then app.out("  ", show.one_line(a.summary, 400), "\n") end
-    for _, p in ipairs(type(a.pain_points) == "table" and a.pain_points or {}) do app.out("  - ", show.one_line(p, 200), "\n") end
+    for _, p in ipairs(type(a.pain_points) == "table" and a.pain_points or {}) do
+      app.out("  - ", show.one_line(p, 200), "\n")
+    end
   end
   local quotes = type(row.practitioner_quotes) == "table" and row.practitioner_quotes or {}
   if #quotes > 0 then
@@ -157,7 +152,7 @@ local function approve(app, id)
   local r = discovery.approve(app.db(), id, {
     on_log = function(msg) io.stderr:write("candor: ", msg, "\n") end,
   })
-  if not r then error("no pain point '" .. id .. "'", 0) end
+  show.found(r, "pain point", id)
   if not r.changed then
     app.out(string.format("pain point %s was already approved\n", id))
     return 0
@@ -177,11 +172,12 @@ local function reject(app, opts, id)
     error(args.usage_error("pain reject: --reason must not be empty"), 0)
   end
   local row, changed = require("candor.discovery").review(app.db(), id, "rejected", opts.reason)
-  if not row then error("no pain point '" .. id .. "'", 0) end
+  show.found(row, "pain point", id)
   if changed then
     app.out(string.format("rejected %s  %s\n", id, show.one_line(row.title, 70)))
   elseif opts.reason then
-    app.out(string.format("pain point %s was already rejected; the reason is now: %s\n", id, show.one_line(opts.reason, 100)))
+    app.out(string.format("pain point %s was already rejected; the reason is now: %s\n", id,
+      show.one_line(opts.reason, 100)))
   else
     app.out(string.format("pain point %s was already rejected\n", id))
   end
@@ -225,7 +221,7 @@ local function discover(app, opts)
     error(string.format("no active discovery %s for %s (see 'candor schedule --help')", what,
       opts.priority and ("priority '" .. opts.priority .. "'") or "any active priority"), 0)
   end
-  if opts.json then app.out(require("candor.json").encode(require("candor.json").array(results)), "\n") end
+  if opts.json then show.json_rows(app, results) end
   if failed then
     app.err("candor: some sources or judgements failed (see above)\n")
     return 1

@@ -75,15 +75,13 @@ local function list(app, opts)
   end
   if opts.json then
     local json = require "candor.json"
-    local list_out = json.array {}
-    for i, o in ipairs(out) do
+    show.json_rows(app, out, function(o)
       local r = o.row
-      list_out[i] = { id = r.id, slug = r.slug, name = r.name, description = r.description,
+      return { id = r.id, slug = r.slug, name = r.name, description = r.description,
         keywords = json.array(type(r.keywords) == "table" and r.keywords or {}), product_context = r.product_context,
         is_active = r.is_active, active_schedules = o.schedules, pain_points = o.pain, auto_generate = o.auto,
         created_at = r.created_at, updated_at = r.updated_at }
-    end
-    app.out(json.encode(list_out), "\n")
+    end)
     return 0
   end
   if #out == 0 then
@@ -128,8 +126,7 @@ local function edit(app, opts, slug)
       .. "--active, --auto-generate)"), 0)
   end
   local db = app.db()
-  local row = repo():by_slug(db, slug)
-  if not row then error(string.format("no messaging priority '%s' (see 'candor priority list')", slug), 0) end
+  local row = show.found(repo():by_slug(db, slug), "messaging priority", slug, "candor priority list")
   local discovery = require "candor.discovery"
   row = discovery.edit_priority(db, row, changes)
   app.out(string.format("updated priority %s%s; auto-generate: %s\n", row.slug, row.is_active and "" or " (inactive)",

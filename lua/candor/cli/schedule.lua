@@ -153,7 +153,7 @@ local function find(app, id)
   local d = db:first([[SELECT d.*, p.slug AS priority_slug FROM discovery_schedules d
     LEFT JOIN messaging_priorities p ON p.id = d.priority_id WHERE d.id = ?]], id)
   if d then return sched().item("discovery", require("candor.repo.discovery_schedules"):decode(d), db, {}) end
-  error(string.format("no schedule '%s' (see 'candor schedule list')", id), 0)
+  show.found(nil, "schedule", id, "candor schedule list")
 end
 
 -- add ---------------------------------------------------------------------
@@ -327,9 +327,7 @@ local function list(app, opts)
   pcall(sched().recover, app.db())
   local items = all_items(app)
   if opts.json then
-    local out = json().array {}
-    for i, it in ipairs(items) do out[i] = summary(app, it) end
-    app.out(json().encode(out), "\n")
+    show.json_rows(app, items, function(it) return summary(app, it) end)
     return 0
   end
   if #items == 0 then
@@ -373,13 +371,11 @@ local function history(app, opts, id)
   end
   local runs = require("candor.repo.schedule_runs"):history(db, filter)
   if opts.json then
-    local out = json().array {}
-    for i, r in ipairs(runs) do
+    show.json_rows(app, runs, function(r)
       r.name = names[r.schedule_kind .. ":" .. r.schedule_id]
       r.duration_ms = duration(r)
-      out[i] = r
-    end
-    app.out(json().encode(out), "\n")
+      return r
+    end)
     return 0
   end
   if #runs == 0 then

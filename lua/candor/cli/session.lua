@@ -161,10 +161,9 @@ local function generate(app, opts, W, id)
   local s = W:get(id)
   local active = W:active(s.id)
   if opts.json then
-    local json = require "candor.json"
-    local vs = json.array {}
+    local vs = require("candor.json").array {}
     for _, a in ipairs(s.asset_types) do if active[a] then vs[#vs + 1] = plain_version(active[a]) end end
-    app.out(json.encode { session = { id = s.id, name = s.name, status = s.status }, job = job.id, versions = vs }, "\n")
+    show.json(app, { session = { id = s.id, name = s.name, status = s.status }, job = job.id, versions = vs })
     return 0
   end
   local rows = {}
@@ -183,12 +182,13 @@ local function cmd_new(app, opts, W)
   elseif opts.pain then pain = show.pain_from_text(opts.pain)
   else pain = require("candor.pipeline").read_pain_file(opts["pain-file"]) end
   local s = W:create {
-    pain = pain, documents = opts.doc, asset_types = show.list(opts.assets), voice = opts.voice, voices = show.list(opts.voices),
+    pain = pain, documents = opts.doc, asset_types = show.list(opts.assets), voice = opts.voice,
+    voices = show.list(opts.voices),
     pipeline = opts.pipeline, focus = opts.focus, name = opts.name, priority = opts.priority, profile = opts.profile,
   }
   if opts["no-generate"] then
     if opts.json then
-      app.out(require("candor.json").encode { session = { id = s.id, name = s.name, status = s.status } }, "\n")
+      show.json(app, { session = { id = s.id, name = s.name, status = s.status } })
     else
       app.out(string.format("session %s \"%s\" created; generate it with: candor session generate %s\n", s.id, s.name, s.id))
     end
@@ -206,12 +206,11 @@ local function cmd_list(app, opts, W)
   local rows = W:list { status = opts.status, search = opts.search, archived = opts.archived == true, limit = limit }
   if opts.json then
     local json = require "candor.json"
-    local out = json.array {}
-    for i, s in ipairs(rows) do
-      out[i] = { id = s.id, name = s.name, status = s.status, pipeline = s.pipeline, asset_types = json.array(s.asset_types or {}),
-                 archived = s.is_archived, job_id = s.job_id, created_at = s.created_at, updated_at = s.updated_at }
-    end
-    app.out(json.encode(out), "\n")
+    show.json_rows(app, rows, function(s)
+      return { id = s.id, name = s.name, status = s.status, pipeline = s.pipeline,
+               asset_types = json.array(s.asset_types or {}), archived = s.is_archived, job_id = s.job_id,
+               created_at = s.created_at, updated_at = s.updated_at }
+    end)
     return 0
   end
   if #rows == 0 then
@@ -239,13 +238,16 @@ local function cmd_show(app, opts, W, id)
   field("status", s.status .. (s.is_archived and " (archived)" or ""))
   field("pipeline", s.pipeline)
   field("voice", data.session.voice .. (#data.session.voices > 1 and (" (generated in " .. table.concat(data.session.voices, ", ") .. ")") or ""))
-  if data.pain then field("pain", show.one_line(data.pain.title, 70) .. "  (" .. tostring(data.pain.id or "manual") .. ")") end
+  if data.pain then
+    field("pain", show.one_line(data.pain.title, 70) .. "  (" .. tostring(data.pain.id or "manual") .. ")")
+  end
   local docs = {}
   for _, d in ipairs(data.documents) do docs[#docs + 1] = string.format("%s (%s)", d.name, d.document_type) end
   field("documents", #docs > 0 and table.concat(docs, ", ") or nil)
   field("focus", s.focus_instructions and show.one_line(s.focus_instructions, 70))
   if data.job then
-    field("job", data.job.id .. " (" .. data.job.status .. ")" .. (data.job.error_message and (": " .. show.one_line(data.job.error_message, 80)) or ""))
+    field("job", data.job.id .. " (" .. data.job.status .. ")"
+      .. (data.job.error_message and (": " .. show.one_line(data.job.error_message, 80)) or ""))
   end
   field("naming", data.session.naming_error and ("failed: " .. show.one_line(data.session.naming_error, 80)))
   field("created", show.time(s.created_at))
@@ -261,8 +263,8 @@ local function cmd_show(app, opts, W, id)
     for _, v in ipairs(rows) do
       local count
       for _, x in ipairs(data.assets) do if x.asset_type == v.asset_type then count = x.versions end end
-      app.out(string.format("  %-19s %4d %9d  %s %s  %s\n", v.asset_type, v.version_number, count or 0, show.fit(v.source, 17),
-        scores_cols(v), gate_word(v)))
+      app.out(string.format("  %-19s %4d %9d  %s %s  %s\n", v.asset_type, v.version_number, count or 0,
+        show.fit(v.source, 17), scores_cols(v), gate_word(v)))
     end
   end
   if #none > 0 then app.out("  no version yet: ", table.concat(none, ", "), "\n") end
@@ -297,10 +299,7 @@ end
 local function cmd_versions(app, opts, W, id)
   local rows = W:versions(id, opts.asset)
   if opts.json then
-    local json = require "candor.json"
-    local out = json.array {}
-    for i, v in ipairs(rows) do out[i] = plain_version(v) end
-    app.out(json.encode(out), "\n")
+    show.json_rows(app, rows, plain_version)
     return 0
   end
   if #rows == 0 then app.out("no versions yet\n") return 0 end
@@ -365,8 +364,8 @@ local function cmd_edit(app, opts, W, id)
   local v, why = W:edit(s.id, asset, text)
   if not v then app.out(why, "\n") return 0 end
   app.out(string.format("%s v%d saved: slop %s, vendor-speak %s, specificity %s, authenticity %s (deterministic gates %s)\n",
-    asset, v.version_number, show.score(v.slop_score), show.score(v.vendor_speak_score), show.score(v.specificity_score),
-    show.score(v.authenticity_score), v.passes_gates and "pass" or "fail"))
+    asset, v.version_number, show.score(v.slop_score), show.score(v.vendor_speak_score),
+    show.score(v.specificity_score), show.score(v.authenticity_score), v.passes_gates and "pass" or "fail"))
   io.stdout:flush()
   io.stderr:write("candor: judging with the LLM judges...\n")
   W:wait_background()

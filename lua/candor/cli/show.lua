@@ -66,6 +66,25 @@ function M.fields(app, width)
   end
 end
 
+-- v as JSON, on one line of standard output.
+function M.json(app, v) app.out(require("candor.json").encode(v), "\n") end
+
+-- rows as one JSON array (each row through fn, when given), on one line.
+function M.json_rows(app, rows, fn)
+  local out = require("candor.json").array {}
+  for i, r in ipairs(rows) do
+    if fn then out[i] = fn(r) else out[i] = r end
+  end
+  M.json(app, out)
+end
+
+-- row, or the error for an ID (or slug) that names nothing: "no job 'X'",
+-- with "(see 'LIST')" when see names the command that lists them.
+function M.found(row, what, id, see)
+  if row then return row end
+  error(string.format("no %s '%s'%s", what, id, see and (" (see '" .. see .. "')") or ""), 0)
+end
+
 -- text to the file path (an --output option), else to standard output -> true
 -- when it went to the file.
 function M.output(app, path, text)

@@ -31,6 +31,8 @@ Tracker.__index = Tracker
 local Step = {}
 Step.__index = Step
 
+local live = {}   -- ids of the action jobs this process is running
+
 local function tracker(db, row)
   return setmetatable({ db = db, id = row.id, row = row, pct = 0, list = {}, pending = {}, last = 0 }, Tracker)
 end
@@ -210,8 +212,10 @@ function M.start(W, session_id, name, opts)
   if opts.voice then pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { opts.voice }) end
   local run = action_run(W, session, asset_type, voice, opts)
   for _, tier in ipairs(wf.tiers or {}) do run.target(tier) end   -- a missing key fails here, before any row
+  -- the runner record lets a later start tell a run whose process died
   local row = require("candor.repo.action_jobs"):insert(W.db, { session_id = session.id, asset_type = asset_type,
-    action_name = name, status = "pending", progress = 0 })
+    action_name = name, status = "pending", progress = 0, result = { runner = require("candor.jobs").this_runner() } })
+  live[row.id] = true
   run.job = tracker(W.db, row)
   run.job.on_progress = opts.on_progress
   local task = async.spawn(function()
@@ -221,6 +225,7 @@ function M.start(W, session_id, name, opts)
       extend = function(ctx) extend(ctx, W, session, run, row, version, voice) end,
     })
     require("candor.llm.log").flush(W.db)
+    live[row.id] = nil
     if t.status ~= "done" then
       local e = t.error
       local msg = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
@@ -239,6 +244,29 @@ function M.start(W, session_id, name, opts)
     return result
   end, { name = "action " .. name })
   return row, task
+end
+
+-- recover(db) -> n: action jobs left pending or running by a process that
+-- stopped are marked failed (the session's versions are as they were: a version
+-- is written in one transaction at the very end).
+function M.recover(db)
+  local jobs = require "candor.jobs"
+  local R = require "candor.repo.action_jobs"
+  local n = 0
+  for _, row in ipairs(db:query("SELECT id FROM action_jobs WHERE status IN ('pending', 'running')")) do
+    local marked = db:transaction(function()
+      local now = R:get(db, row.id)
+      if not now or (now.status ~= "pending" and now.status ~= "running") then return false end
+      local runner = type(now.result) == "table" and now.result.runner or nil
+      if jobs.runner_alive(runner, live[now.id]) then return false end
+      local pid = type(runner) == "table" and tonumber(runner.pid)
+      return R:update(db, now.id, { status = "failed", error_message = string.format(
+        "the process running this action%s stopped before it finished; the session's versions are as they were",
+        pid and string.format(" (pid %d)", math.floor(pid)) or "") })
+    end)
+    if marked then n = n + 1 end
+  end
+  return n
 end
 
 -- run(W, session_id, name, opts) -> result (waits); raises the action's error.
@@ -270,7 +298,7 @@ function M.cli(app, opts, pos)
   if not opts.json then clear() end
   if t.status ~= "done" then error(string.format("action %s failed: %s", name, tostring(t.error)), 0) end
   local result = t.results[1]
-  if opts.json then app.out(json.encode(result), "\n") return 0 end
+  if opts.json then show.json(app, result) return 0 end
   if result.report then
     for _, c in ipairs(result.report.claims) do
       app.out(string.format("%-12s %s\n", c.verdict, c.claim))
