@@ -44,8 +44,7 @@ local function auto_generate_opt(sub, v, allow_none)
   if allow_none and v == "none" then return false end
   local ok, spec = pcall(require("candor.json").decode, v)
   if not ok or type(spec) ~= "table" then
-    error(args.usage_error(string.format("priority %s: --auto-generate must be a JSON object%s", sub,
-      allow_none and " or none" or "")), 0)
+    error(show.usage("priority %s: --auto-generate must be a JSON object%s", sub, allow_none and " or none" or ""), 0)
   end
   return spec
 end

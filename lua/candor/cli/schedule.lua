@@ -1,5 +1,4 @@
 -- candor schedule add|list|edit|enable|disable|remove|run|history
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -55,7 +54,7 @@ local ALLOWED = {
 }
 local NEEDS_ID = { edit = true, enable = true, disable = true, remove = true }
 
-local function usage(fmt, ...) return args.usage_error(string.format(fmt, ...)) end
+local usage = show.usage
 
 local function lib() return require "candor.schedule" end
 local function sched() return require "candor.scheduler" end

@@ -1,5 +1,4 @@
 -- candor scheduler
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -25,7 +24,7 @@ local function seconds_opt(opts, key, default)
   if opts[key] == nil then return default end
   local n = tonumber(opts[key])
   if not n or n ~= n or n == math.huge or n < 0 then
-    error(args.usage_error(string.format("scheduler: --%s must be a number of seconds >= 0", key)), 0)
+    error(show.usage("scheduler: --%s must be a number of seconds >= 0", key), 0)
   end
   return n
 end

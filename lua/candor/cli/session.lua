@@ -1,6 +1,5 @@
 -- candor session SUBCOMMAND: workspace sessions, their versions, edits, diffs
 -- and exports (candor.workspace does the work; this file parses and prints).
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -97,13 +96,13 @@ local ORDER = { "new", "list", "show", "generate", "rename", "archive", "delete"
 
 local STATUSES = { pending = true, generating = true, completed = true, failed = true }
 
-local function usage(msg) return args.usage_error(msg) end
+local usage = show.usage
 
 local function check_args(sub, pos)
   local spec = ARGS[sub]
   local n = #pos - 1
-  if n < spec[1] then error(usage(string.format("session %s: missing %s", sub, spec[3] or "argument")), 0) end
-  if n > spec[2] then error(usage(string.format("session %s: unexpected argument '%s'", sub, pos[spec[2] + 2])), 0) end
+  if n < spec[1] then error(usage("session %s: missing %s", sub, spec[3] or "argument"), 0) end
+  if n > spec[2] then error(usage("session %s: unexpected argument '%s'", sub, pos[spec[2] + 2]), 0) end
 end
 
 local function scores_cols(v)
@@ -335,7 +334,7 @@ local function cmd_edit(app, opts, W, id)
   local asset = opts.asset
   if not asset then
     if #s.asset_types ~= 1 then
-      error(usage(string.format("session edit: which asset? give --asset (%s)", table.concat(s.asset_types, ", "))), 0)
+      error(usage("session edit: which asset? give --asset (%s)", table.concat(s.asset_types, ", ")), 0)
     end
     asset = s.asset_types[1]
   end
@@ -401,7 +400,7 @@ end
 
 function M.run(app, opts, pos)
   local sub = pos[1]
-  if not sub then error(usage("session: give a subcommand (" .. table.concat(ORDER, ", ") .. ")"), 0) end
+  if not sub then error(usage("session: give a subcommand (%s)", table.concat(ORDER, ", ")), 0) end
   show.check_subcommand(M, sub, opts, ALLOWED, table.concat(ORDER, ", "))
   if sub == "action" then return lead_module("actions", sub).cli(app, opts, pos) end
   if sub == "chat" then return lead_module("chat", sub).cli(app, opts, pos) end

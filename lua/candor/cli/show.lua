@@ -3,7 +3,9 @@ local args = require "candor.cli.args"
 
 local M = {}
 
-local function usage(fmt, ...) return args.usage_error(string.format(fmt, ...)) end
+-- A usage error (exit 2) with a formatted message.
+function M.usage(fmt, ...) return args.usage_error(string.format(fmt, ...)) end
+local usage = M.usage
 
 ---------------------------------------------------------------- values
 
