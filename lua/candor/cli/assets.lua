@@ -1,5 +1,4 @@
 -- candor assets list|show ID|export
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -272,10 +271,10 @@ end
 
 local function export(app, opts, id)
   local db = app.db()
-  if id and opts.job then error(args.usage_error("assets export: give an asset ID or --job ID, not both"), 0) end
-  if not id and not opts.job then error(args.usage_error("assets export: missing an asset ID (or --job ID)"), 0) end
+  if id and opts.job then error(show.usage("assets export: give an asset ID or --job ID, not both"), 0) end
+  if not id and not opts.job then error(show.usage("assets export: missing an asset ID (or --job ID)"), 0) end
   local format = opts.format or "md"
-  if format ~= "md" and format ~= "json" then error(args.usage_error("assets export: --format must be md or json"), 0) end
+  if format ~= "md" and format ~= "json" then error(show.usage("assets export: --format must be md or json"), 0) end
   local assets
   if id then
     assets = { load_asset(db, id) }
@@ -304,14 +303,14 @@ end
 
 function M.run(app, opts, pos)
   local sub = pos[1]
-  if not sub then error(args.usage_error("assets: missing a subcommand (list, show ID, export)"), 0) end
+  if not sub then error(show.usage("assets: missing a subcommand (list, show ID, export)"), 0) end
   show.check_subcommand(M, sub, opts, ALLOWED, "list, show ID, export")
   if sub == "list" then
-    if pos[2] then error(args.usage_error("assets list: unexpected argument '" .. pos[2] .. "'"), 0) end
+    if pos[2] then error(show.usage("assets list: unexpected argument '%s'", pos[2]), 0) end
     return list(app, opts)
   end
   if sub == "show" then
-    if not pos[2] then error(args.usage_error("assets show: missing the asset ID"), 0) end
+    if not pos[2] then error(show.usage("assets show: missing the asset ID"), 0) end
     return cmd_show(app, opts, pos[2])
   end
   return export(app, opts, pos[2])

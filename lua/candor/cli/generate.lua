@@ -1,5 +1,4 @@
 -- candor generate: run a generation pipeline as a job and show what it made.
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -87,7 +86,7 @@ function M.run(app, opts)
   if opts.text == "-" then text = io.stdin:read("a")
   elseif opts.text then
     text = require("candor.paths").read_file(opts.text)
-    if not text then error(args.usage_error("generate: cannot read --text " .. opts.text), 0) end
+    if not text then error(show.usage("generate: cannot read --text %s", opts.text), 0) end
   end
   local pipeline = require "candor.pipeline"
   local db = app.db()

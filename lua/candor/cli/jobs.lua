@@ -1,5 +1,4 @@
 -- candor jobs [list|show ID|watch ID]
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -72,7 +71,7 @@ end
 local function list(app, opts)
   local status = opts.status
   if status and not STATUSES[status] then
-    error(args.usage_error("jobs list: --status must be pending, running, completed or failed"), 0)
+    error(show.usage("jobs list: --status must be pending, running, completed or failed"), 0)
   end
   local limit = show.whole("jobs list", opts, "limit", 20)
   local rows = jobs_repo():list(app.db(), { status = status }, { order = "created_at DESC, rowid DESC", limit = limit })
@@ -249,11 +248,11 @@ function M.run(app, opts, pos)
   local sub = pos[1] or "list"
   show.check_subcommand(M, sub, opts, ALLOWED, "list, show ID, watch ID")
   if sub == "list" then
-    if pos[2] then error(args.usage_error("jobs list: unexpected argument '" .. pos[2] .. "'"), 0) end
+    if pos[2] then error(show.usage("jobs list: unexpected argument '%s'", pos[2]), 0) end
     return list(app, opts)
   end
   local id = pos[2]
-  if not id then error(args.usage_error("jobs " .. sub .. ": missing the job ID"), 0) end
+  if not id then error(show.usage("jobs %s: missing the job ID", sub), 0) end
   if sub == "show" then return cmd_show(app, opts, id) end
   return watch(app, opts, id)
 end

@@ -1,5 +1,4 @@
 -- candor llm ask|log|stats|profiles
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -33,11 +32,11 @@ local function ask(app, opts, pos)
   local profiles = require "candor.llm.profiles"
   local async = require "candor.async"
   local prompt = pos[2]
-  if not prompt then error(args.usage_error("llm ask: missing PROMPT (or - to read it from stdin)"), 0) end
-  if pos[3] then error(args.usage_error("llm ask: unexpected argument '" .. pos[3] .. "' (quote the prompt)"), 0) end
+  if not prompt then error(show.usage("llm ask: missing PROMPT (or - to read it from stdin)"), 0) end
+  if pos[3] then error(show.usage("llm ask: unexpected argument '%s' (quote the prompt)", pos[3]), 0) end
   if prompt == "-" then prompt = io.stdin:read("a") end
-  if not prompt:match("%S") then error(args.usage_error("llm ask: the prompt is empty"), 0) end
-  if opts.tier and opts.model then error(args.usage_error("llm ask: give --tier or --model, not both"), 0) end
+  if not prompt:match("%S") then error(show.usage("llm ask: the prompt is empty"), 0) end
+  if opts.tier and opts.model then error(show.usage("llm ask: give --tier or --model, not both"), 0) end
   local target = opts.model and profiles.resolve_model(opts.model, { db = app.db() })
     or profiles.resolve(opts.tier or "flash", { db = app.db() })
   local streamed = false
@@ -187,11 +186,11 @@ end
 function M.run(app, opts, pos)
   local sub = pos[1]
   if sub == "ask" then return ask(app, opts, pos) end
-  if pos[2] then error(args.usage_error("llm " .. sub .. ": unexpected argument '" .. pos[2] .. "'"), 0) end
+  if pos[2] then error(show.usage("llm %s: unexpected argument '%s'", sub, pos[2]), 0) end
   if sub == "log" then return log_cmd(app, opts) end
   if sub == "stats" then return stats(app, opts) end
   if sub == "profiles" then return profiles_cmd(app, opts) end
-  error(args.usage_error("llm: unknown subcommand '" .. tostring(sub) .. "' (ask, log, stats, profiles)"), 0)
+  error(show.usage("llm: unknown subcommand '%s' (ask, log, stats, profiles)", tostring(sub)), 0)
 end
 
 return M

@@ -1,5 +1,4 @@
 -- candor pain [list|show ID|approve ID|reject ID|discover]
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -62,7 +61,7 @@ end
 local function list(app, opts)
   local db = app.db()
   if opts.status and not STATUSES[opts.status] then
-    error(args.usage_error("pain list: --status must be pending, approved or rejected"), 0)
+    error(show.usage("pain list: --status must be pending, approved or rejected"), 0)
   end
   local limit = show.whole("pain list", opts, "limit", 20)
   local filters = { status = opts.status }
@@ -169,7 +168,7 @@ end
 
 local function reject(app, opts, id)
   if opts.reason ~= nil and not opts.reason:match("%S") then
-    error(args.usage_error("pain reject: --reason must not be empty"), 0)
+    error(show.usage("pain reject: --reason must not be empty"), 0)
   end
   local row, changed = require("candor.discovery").review(app.db(), id, "rejected", opts.reason)
   show.found(row, "pain point", id)
@@ -233,12 +232,12 @@ function M.run(app, opts, pos)
   local sub = pos[1] or "list"
   show.check_subcommand(M, sub, opts, ALLOWED, "list, show ID, approve ID, reject ID, discover")
   if sub == "list" or sub == "discover" then
-    if pos[2] then error(args.usage_error("pain " .. sub .. ": unexpected argument '" .. pos[2] .. "'"), 0) end
+    if pos[2] then error(show.usage("pain %s: unexpected argument '%s'", sub, pos[2]), 0) end
     if sub == "list" then return list(app, opts) end
     return discover(app, opts)
   end
   local id = pos[2]
-  if not id then error(args.usage_error("pain " .. sub .. ": missing the pain point ID"), 0) end
+  if not id then error(show.usage("pain %s: missing the pain point ID", sub), 0) end
   if sub == "show" then return cmd_show(app, opts, id) end
   if sub == "approve" then return approve(app, id) end
   return reject(app, opts, id)

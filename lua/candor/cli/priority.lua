@@ -1,5 +1,4 @@
 -- candor priority [list|add|edit SLUG]
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -100,7 +99,7 @@ end
 
 local function add(app, opts)
   for _, k in ipairs { "name", "description", "keywords" } do
-    if not opts[k] then error(args.usage_error("priority add: give --" .. k), 0) end
+    if not opts[k] then error(show.usage("priority add: give --%s", k), 0) end
   end
   local row = require("candor.discovery").add_priority(app.db(), {
     name = opts.name, slug = opts.slug, description = opts.description, keywords = keywords_opt(opts.keywords),
@@ -115,13 +114,13 @@ local function edit(app, opts, slug)
   if opts.active ~= nil then
     if opts.active == "true" then active = true
     elseif opts.active == "false" then active = false
-    else error(args.usage_error("priority edit: --active must be true or false"), 0) end
+    else error(show.usage("priority edit: --active must be true or false"), 0) end
   end
   local changes = { name = opts.name, description = opts.description, keywords = keywords_opt(opts.keywords),
                     product_context = opts["product-context"], is_active = active,
                     auto_generate = auto_generate_opt("edit", opts["auto-generate"], true) }
   if next(changes) == nil then
-    error(args.usage_error("priority edit: nothing to change (--name, --description, --keywords, --product-context, "
+    error(show.usage("priority edit: nothing to change (--name, --description, --keywords, --product-context, "
       .. "--active, --auto-generate)"), 0)
   end
   local db = app.db()
@@ -137,10 +136,10 @@ function M.run(app, opts, pos)
   local sub = pos[1] or "list"
   show.check_subcommand(M, sub, opts, ALLOWED, "list, add, edit SLUG")
   if sub == "edit" then
-    if not pos[2] then error(args.usage_error("priority edit: missing the priority's SLUG"), 0) end
+    if not pos[2] then error(show.usage("priority edit: missing the priority's SLUG"), 0) end
     return edit(app, opts, pos[2])
   end
-  if pos[2] then error(args.usage_error("priority " .. sub .. ": unexpected argument '" .. pos[2] .. "'"), 0) end
+  if pos[2] then error(show.usage("priority %s: unexpected argument '%s'", sub, pos[2]), 0) end
   if sub == "add" then return add(app, opts) end
   return list(app, opts)
 end

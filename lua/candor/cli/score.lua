@@ -1,5 +1,4 @@
 -- candor score: the deterministic scorers over files, linter style.
-local args = require "candor.cli.args"
 local show = require "candor.cli.show"
 
 local M = {
@@ -209,12 +208,12 @@ function M.run(app, opts, pos)
   local host = require "core.host"
   local format = opts.format or "text"
   if format ~= "text" and format ~= "json" and format ~= "sarif" then
-    error(args.usage_error("--format must be text, json or sarif"), 0)
+    error(show.usage("--format must be text, json or sarif"), 0)
   end
   local threads = show.whole(nil, opts, "threads", 4)
   local files = pos
   if #files == 0 then
-    if host.isatty(0) then error(args.usage_error("give files to score, or pipe text and use -"), 0) end
+    if host.isatty(0) then error(show.usage("give files to score, or pipe text and use -"), 0) end
     files = { "-" }
   end
   local ctx = {}
