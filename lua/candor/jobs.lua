@@ -58,14 +58,23 @@ end
 -- alive(row) -> true when the job's runner process may still be running it:
 -- another host's job counts as alive (we cannot tell), this host's when its pid
 -- answers signal 0 (and, for our own pid, when this process tracks the job).
-function M.alive(row)
-  local runner = context_of(row).runner
+-- runner_alive(runner, here) -> whether the process a runner record names
+-- ({pid, host}) still runs; here tells, for this process's own pid, whether it
+-- is really running the work (a reused pid is not). Another host's runner counts
+-- as alive: there is no way to tell.
+function M.runner_alive(runner, here)
   if type(runner) ~= "table" or not tonumber(runner.pid) then return false end
   if runner.host ~= uv.os_gethostname() then return true end
   local pid = whole(tonumber(runner.pid))
-  if pid == whole(uv.os_getpid()) then return active[row.id] ~= nil end
+  if pid == whole(uv.os_getpid()) then return here == true end
   local ok, _, code = uv.kill(pid, 0)
   return ok ~= nil or code ~= "ESRCH"   -- EPERM: someone else's live process
+end
+
+M.this_runner = this_runner
+
+function M.alive(row)
+  return M.runner_alive(context_of(row).runner, active[row.id] ~= nil)
 end
 
 local function stale_message(row)

@@ -77,6 +77,14 @@ end
 
 ---------------------------------------------------------------- sessions
 
+-- recover(db) -> n: sessions left generating whose job has failed (its process
+-- stopped; see candor.jobs.recover) are marked failed, so lists show it too.
+function M.recover(db)
+  return db:run([[UPDATE sessions SET status = 'failed', updated_at = ?
+    WHERE status = 'generating' AND job_id IN (SELECT id FROM generation_jobs WHERE status = 'failed')]],
+    require("core.host").now())
+end
+
 local function missing(id) error(string.format("no session '%s'", tostring(id)), 0) end
 
 -- get(id) -> the session row when this user owns it; raises "no session 'ID'"

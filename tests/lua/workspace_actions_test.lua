@@ -188,3 +188,61 @@ T.test("another user's session is refused for actions and chat", function()
   end)
   db:close()
 end)
+
+T.test("an action left running by a process that stopped is marked failed at the next start; its session too", function()
+  local db = F.db()
+  session_with(db, {}, function(W, s)
+    local R = require "candor.repo.action_jobs"
+    local dead = { pid = T.dead_pid(), host = require("luv").os_gethostname() }
+    local stale = R:insert(db, { session_id = s.id, asset_type = "battlecard", action_name = "deslop", status = "running",
+      progress = 40, result = { runner = dead } })
+    local other_host = R:insert(db, { session_id = s.id, asset_type = "battlecard", action_name = "deslop", status = "running",
+      result = { runner = { pid = 1, host = "elsewhere" } } })
+    db:run("UPDATE sessions SET status = 'generating' WHERE id = ?", s.id)
+    db:run("UPDATE generation_jobs SET status = 'failed' WHERE id = ?", s.job_id)
+    local actions = require "candor.workspace.actions"
+    T.eq(actions.recover(db), 1)
+    local row = R:get(db, stale.id)
+    T.eq(row.status, "failed")
+    T.contains(row.error_message, "stopped before it finished")
+    T.eq(R:get(db, other_host.id).status, "running", "another host's run is left alone")
+    T.eq(require("candor.workspace").recover(db), 1)
+    T.eq(db:value("SELECT status FROM sessions WHERE id = ?", s.id), "failed")
+  end)
+  db:close()
+end)
+
+T.test("50 actions at once over 10 sessions: numbers unique and gap-free, one active version each", function()
+  local db = F.db()
+  F.with_fake(F.script(db, { { purpose = "^change%-voice", text = F.good, delay_ms = 5 } }), function()
+    local workspace = require "candor.workspace"
+    local actions = require "candor.workspace.actions"
+    local W = workspace.for_user(db, workspace.local_user(db))
+    local sessions = {}
+    for i = 1, 10 do
+      local s = W:create { pain = { title = "Pain " .. i, content = "Flaky tests, case " .. i }, asset_types = { "battlecard" },
+                           voice = "practitioner-community", pipeline = "standard" }
+      W:add_version(s.id, "battlecard", { content = F.good, source = "edit", scores = {}, activate = true })
+      sessions[i] = s
+    end
+    async.run(function()
+      local tasks = {}
+      for i = 1, 50 do
+        local _, t = actions.start(W, sessions[(i - 1) % 10 + 1].id, "change-voice",
+          { voice = "sales-enablement", retry = RETRY, cache = false })
+        tasks[i] = t
+      end
+      for _, t in ipairs(tasks) do t:await() end
+    end)
+    for _, s in ipairs(sessions) do
+      local numbers = {}
+      for _, r in ipairs(db:query("SELECT version_number FROM session_versions WHERE session_id = ? ORDER BY version_number", s.id)) do
+        numbers[#numbers + 1] = r.version_number
+      end
+      T.eq(numbers, { 1, 2, 3, 4, 5, 6 })
+      T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ? AND is_active = 1", s.id), 1)
+    end
+    T.eq(db:value("SELECT count(*) FROM action_jobs WHERE status = 'completed'"), 50)
+  end)
+  db:close()
+end)

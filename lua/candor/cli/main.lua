@@ -36,7 +36,10 @@ local function new_app(global)
     if not app._db then
       app._db, app.db_info = require("candor.db").open(app.db_path())
       -- Jobs left running by a process that stopped can never finish: say so once.
-      local ok, n = pcall(require("candor.jobs").recover, app._db)
+      local ok, n = pcall(function()
+        return require("candor.jobs").recover(app._db) + require("candor.workspace.actions").recover(app._db)
+          + require("candor.workspace").recover(app._db)
+      end)
       if ok and n > 0 then
         io.stderr:write(string.format("candor: marked %d job(s) left running by a stopped process as failed\n", n))
       elseif not ok and app.verbose then
