@@ -194,7 +194,12 @@ local function cmd_new(app, opts, W)
     return 0
   end
   if not opts.json then io.stderr:write(string.format("candor: session %s created; generating\n", s.id)) end
-  return generate(app, opts, W, s.id)
+  local ok, code = pcall(generate, app, opts, W, s.id)
+  if ok then return code end
+  -- the session is kept: say how to go on once the cause (a key, a provider) is mended
+  local msg = type(code) == "table" and code.message or tostring(code)
+  error({ message = string.format("%s\nthe session is saved; generate it later with: candor session generate %s", msg, s.id),
+          kind = type(code) == "table" and code.kind or nil }, 0)
 end
 
 local function cmd_list(app, opts, W)
