@@ -201,7 +201,8 @@ local function md_asset(b, level)
   add(string.format("- Type: %s", a.asset_type), string.format("- Status: %s", a.status),
     string.format("- Evidence: %s", a.evidence_level or "-"), string.format("- Asset: `%s`", a.id))
   if a.job_id then add(string.format("- Job: `%s`", a.job_id)) end
-  add("", a.content:gsub("%s+$", ""), "")
+  local demote = require("candor.workspace.export").demote
+  add("", demote(require("candor.workspace.export").without_title(a.content, a.title), level), "")
   add(h .. "# Scores", "", "| dimension | score |", "| --- | --- |",
     "| slop (lower is better) | " .. show.score(a.slop_score) .. " |",
     "| vendor-speak (lower is better) | " .. show.score(a.vendor_speak_score) .. " |",
@@ -221,7 +222,7 @@ local function md_asset(b, level)
       add("| slop | vendor-speak | authenticity | specificity | persona |", "| --- | --- | --- | --- | --- |",
         string.format("| %s | %s | %s | %s | %s |", show.score(v.slop_score), show.score(v.vendor_speak_score),
           show.score(v.authenticity_score), show.score(v.specificity_score), show.score(v.persona_avg_score)), "")
-      add((v.content:gsub("%s+$", "")), "")
+      add(demote(v.content, level + 2), "")
     end
   end
   -- traceability: each source once, in the order first met

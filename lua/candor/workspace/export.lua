@@ -29,16 +29,37 @@ function M.scores_line(scores)
   return table.concat(parts, " · ")
 end
 
--- An asset's Markdown under its "## Type" heading: its own headings two levels
--- down (# Title becomes ### Title), code blocks left alone.
-function M.demote(text)
+-- An asset's Markdown under a heading of the export: its own headings `by`
+-- levels down (2 by default: # Title becomes ### Title), code blocks left alone.
+function M.demote(text, by)
+  local prefix = string.rep("#", by or 2)
   local out, fenced = {}, false
   for line in (text:gsub("%s+$", "") .. "\n"):gmatch("([^\n]*)\n") do
     if line:match("^%s*```") or line:match("^%s*~~~") then fenced = not fenced
-    elseif not fenced and line:match("^#+%s") then line = "##" .. line end
+    elseif not fenced and line:match("^#+%s") then line = prefix .. line end
     out[#out + 1] = line
   end
   return table.concat(out, "\n")
+end
+
+-- text without its "# Title" line when that line repeats title (the export
+-- has just written the title as a heading of its own).
+function M.without_title(text, title)
+  local trimmed = title and title:match("^%s*(.-)%s*$")
+  if not trimmed or trimmed == "" then return text end
+  local pos = 1
+  while pos <= #text do
+    local nl = text:find("\n", pos, true) or (#text + 1)
+    local line = text:sub(pos, nl - 1)
+    local heading = line:match("^#%s+(.-)%s*$")
+    if heading then
+      if heading == trimmed then return text:sub(1, pos - 1) .. text:sub(nl + 1) end
+      return text
+    end
+    if line:match("%S") and not line:match("^%s*<!%-%-.*%-%->%s*$") then return text end
+    pos = nl + 1
+  end
+  return text
 end
 
 function M.md(data)
