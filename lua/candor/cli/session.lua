@@ -4,7 +4,7 @@ local show = require "candor.cli.show"
 
 local M = {
   name = "session",
-  summary = "Workspace sessions: create, generate, list, show, edit and diff versions, export.",
+  summary = "Workspace sessions: create, generate, edit and diff versions, run actions, chat, export.",
   usage = "candor session new (--pain TEXT | --pain-file FILE | --pain-id ID) --assets LIST|all [--doc FILE ...]\n"
     .. "                    [--voice SLUG] [--voices LIST] [--pipeline NAME] [--focus TEXT] [--name NAME] [--no-generate] [--force]\n"
     .. "       candor session list [--status S] [--search TEXT] [--archived] [--limit N] [--json]\n"
