@@ -22,11 +22,12 @@ function M.find(name)
   return path, user
 end
 
+-- load(name) -> text, path, stamp (the file's version, see paths.read_cached)
 function M.load(name)
   local path = M.find(name)
   local text, err = paths.read_cached(path)
   if not text then error(string.format("prompt '%s': %s", name, err), 0) end
-  return text, path
+  return text, path, err
 end
 
 local function line_of(template, pos)
@@ -110,11 +111,21 @@ end
 
 -- render(name, vars) -> {system =, user =, text =, path =}: a two-part file gives
 -- system and user (text is the user part); a plain file gives text.
+local split = {}   -- path -> {stamp, system, user}: a file is split once per version
+
 function M.render(name, vars)
-  local text, path = M.load(name)
+  local text, path, stamp = M.load(name)
   local label = string.format("'%s' (%s)", name, path)
-  local ok, system, user = pcall(parts, text)
-  if not ok then error(string.format("prompt %s: %s", label, system), 0) end
+  local hit = split[path]
+  local system, user
+  if hit and hit.stamp == stamp then
+    system, user = hit.system, hit.user
+  else
+    local ok
+    ok, system, user = pcall(parts, text)
+    if not ok then error(string.format("prompt %s: %s", label, system), 0) end
+    split[path] = { stamp = stamp, system = system, user = user }
+  end
   local out = { path = path }
   if system or user then
     out.system = system and trim(M.render_text(system, vars, label)) or nil

@@ -45,3 +45,11 @@ T.test("text.trim: both ends, all whitespace kinds, long text in linear time", f
   T.eq(#trim(long), #long - 3)
   T.ok(os.clock() - t0 < 0.5, "a megabyte trims at once")
 end)
+
+T.test("json.encode_wire: the same JSON as encode, slashes left escaped", function()
+  local v = { url = "https://a/b", list = json.array {} }
+  local wire = json.encode_wire(v)
+  T.ok(wire:find("https:\\/\\/a\\/b", 1, true), wire)
+  T.ok(wire:find('"list":[]', 1, true), "empty arrays stay arrays")
+  T.eq(json.decode(wire), json.decode(json.encode(v)))
+end)

@@ -33,7 +33,7 @@ function M.call(cfg, req)
   local headers = { ["Content-Type"] = "application/json", ["anthropic-version"] = M.version }
   if cfg.api_key and cfg.api_key ~= "" then headers["x-api-key"] = cfg.api_key end
   local opts = { method = "POST", purpose = req.purpose, url = (cfg.base_url or "https://api.anthropic.com"):gsub("/+$", "") .. "/v1/messages",
-                 headers = headers, body = json.encode(request_body(cfg, req)),
+                 headers = headers, body = json.encode_wire(request_body(cfg, req)),
                  timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()
   local parts, stop, input, output, model, stream_error = {}, nil, 0, 0, nil, nil

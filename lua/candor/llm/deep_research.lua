@@ -167,7 +167,7 @@ end
 function M.call(cfg, req)
   local t0 = host.clock()
   local it, e = exchange(cfg, "POST", interactions(cfg),
-    json.encode { agent = cfg.model, input = input(req), background = true },
+    json.encode_wire { agent = cfg.model, input = input(req), background = true },
     req.timeout_ms or cfg.timeout_ms or 60000)
   if not it then return nil, e end
   if type(it.id) ~= "string" then

@@ -113,7 +113,7 @@ function M.call(cfg, req)
   local headers = { ["Content-Type"] = "application/json" }
   if cfg.api_key and cfg.api_key ~= "" then headers["x-goog-api-key"] = cfg.api_key end
   local opts = { method = "POST", purpose = req.purpose, url = url(cfg, req.stream), headers = headers,
-                 body = json.encode(request_body(cfg, req)), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
+                 body = json.encode_wire(request_body(cfg, req)), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()
   local st = new_state(req)
   local resp, e = P.post(opts, req.stream and function(obj) absorb(st, obj) end or nil)

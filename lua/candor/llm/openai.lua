@@ -83,7 +83,7 @@ function M.call(cfg, req)
     body.stream = true
     body.stream_options = { include_usage = true }
   end
-  local opts = { method = "POST", purpose = req.purpose, url = base_url(cfg) .. "/chat/completions", headers = auth_headers(cfg), body = json.encode(body), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
+  local opts = { method = "POST", purpose = req.purpose, url = base_url(cfg) .. "/chat/completions", headers = auth_headers(cfg), body = json.encode_wire(body), timeout_ms = req.timeout_ms or cfg.timeout_ms or 120000 }
   local t0 = host.clock()
   local parts, finish_reason, usage, model = {}, nil, nil, nil
   local on_event = req.stream and function(obj)

@@ -36,7 +36,7 @@ function M.vars(run, asset, voice, extra)
   for _, e in ipairs(type(voice.example_phrases) == "table" and voice.example_phrases or {}) do examples[#examples + 1] = e end
   v.asset_type, v.asset_name = asset, M.asset_names[asset] or asset
   v.voice_name, v.voice_guide, v.voice_examples = voice.name, voice.voice_guide, research.bullets(examples)
-  v.banned = research.bullets(run.banned_for(voice))
+  v.banned = run.banned_text(voice)
   v.evidence, v.evidence_level = run.evidence_text, run.evidence.level
   v.insights = run.insights_text
   v.competitive = run.competitive_text

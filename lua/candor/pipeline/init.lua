@@ -197,6 +197,17 @@ function M.new_run(db, opts)
     banned[voice.slug] = list
     return list
   end
+  -- the same list as prompt text ("- phrase" lines), made once per list
+  local banned_text = {}
+  function run.banned_text(voice)
+    local list = run.banned_for(voice)
+    local t = banned_text[voice.slug]
+    if not t or t.list ~= list then
+      t = { list = list, text = research.bullets(list) }
+      banned_text[voice.slug] = t
+    end
+    return t.text
+  end
   function run.set_banned(voice, phrases)
     run.banned_llm[voice.slug], banned[voice.slug], run.lexicons[voice.slug] = phrases, nil, nil
   end

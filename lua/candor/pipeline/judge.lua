@@ -40,7 +40,8 @@ local function critics_text(critics, asset, voice, pain)
   for _, c in ipairs(critics) do
     -- the critic's persona only: its own "what you are judging" and "answer" parts
     -- would repeat the draft, which the judge prompt gives once
-    local persona = c.prompt_template:match("^(.-)\n##%s*What you are judging") or c.prompt_template
+    local cut = c.prompt_template:find("\n## What you are judging", 1, true)
+    local persona = cut and c.prompt_template:sub(1, cut - 1) or c.prompt_template
     local body = prompt.render_text(persona, { asset_type = asset, voice_name = voice.name,
       pain_point = pain.title, content = "(the draft under judgement, given below)" }, "of critic '" .. c.name .. "'")
     out[#out + 1] = "## " .. c.name .. "\n\n" .. body
@@ -52,9 +53,15 @@ end
 -- One JSON call judges the whole text for every judge at once.
 function M.llm_judges(run, d)
   local critics = run.critics()
+  run.critics_texts = run.critics_texts or {}
+  local ckey = d.asset .. "\0" .. d.voice.slug
+  local ctext = run.critics_texts[ckey]
+  if not ctext then
+    ctext = critics_text(critics, d.asset, d.voice, run.pain)
+    run.critics_texts[ckey] = ctext
+  end
   local vars = { asset_name = d.asset:gsub("_", " "), voice_name = d.voice.name, pain_title = run.pain.title,
-                 pain_content = run.pain.content, draft = d.content,
-                 critics = critics_text(critics, d.asset, d.voice, run.pain) }
+                 pain_content = run.pain.content, draft = d.content, critics = ctext }
   local r = run.llm(M.tier, "pipeline/judge", vars, { json = true, purpose = "judge:" .. d.asset .. ":" .. d.voice.slug })
   local v = type(r.json) == "table" and r.json or {}
   local out = {
