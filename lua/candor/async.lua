@@ -206,6 +206,10 @@ local function on_done(task, fn)
   task.waiters[#task.waiters + 1] = fn
 end
 
+-- on_done(task, fn): fn(task) when the task ends (at once if it has), before
+-- anyone waiting on it resumes. fn runs outside any task: it must not wait.
+M.on_done = on_done
+
 -- Inside a task: waits for another task and returns its results or raises its error.
 function Task:await()
   if not self.finished then

@@ -52,6 +52,24 @@ function M.sandbox(info)
   })
 end
 
+-- A workflow file compiled once per version of it (an edit shows at once), each
+-- load getting its own environment.
+local compiled = {}
+
+local function load_chunk(path, env)
+  local text, stamp = paths.read_cached(path)
+  if not text then return nil, stamp end
+  local c = compiled[path]
+  if not c or c.stamp ~= stamp then
+    local fn, err = load(text, "@" .. path, "t")
+    if not fn then return nil, err end
+    c = { stamp = stamp, dump = string.dump(fn) }
+    compiled[path] = c
+  end
+  local fn = load(c.dump, "@" .. path, "b", env)
+  return fn
+end
+
 -- load(name) -> workflow table (with .path, .user), or raises a usage error when
 -- no such workflow exists and a plain error when the file is broken.
 function M.load(name)
@@ -60,7 +78,7 @@ function M.load(name)
     error(usage(string.format("no workflow named '%s' (see 'candor workflows')", name)), 0)
   end
   local info = { name = name }
-  local chunk, err = loadfile(path, "t", M.sandbox(info))
+  local chunk, err = load_chunk(path, M.sandbox(info))
   if not chunk then error(err, 0) end
   local ok, wf = pcall(chunk)
   if not ok then error(wf, 0) end
@@ -183,6 +201,16 @@ end
 -- children: LLM calls log its job and session and use its profile). A failure is in task.error with the file and line;
 -- limits name the workflow.
 function M.run(wf, params, opts)
+  local task = M.start(wf, params, opts)
+  local ok, err = pcall(async.join, task)
+  if not ok then error(err, 0) end
+  return task
+end
+
+-- start(wf, params, opts) -> task: as run, without waiting. The limits are
+-- lifted when the task ends, then opts.on_done(task) is called (outside any
+-- task, before anyone waiting on it resumes).
+function M.start(wf, params, opts)
   opts = opts or {}
   local limits = wf.limits or {}
   local label = string.format("workflow '%s'", wf.name)
@@ -208,16 +236,17 @@ function M.run(wf, params, opts)
     task:cancel(string.format("%s stopped: exceeded its time limit of %gs", label, timeout_s))
   end)
   timer:unref()
-  local ok, err = pcall(async.join, task)
-  timer:close()
-  caps[cap_key] = nil
-  -- under a cap of the caller's, drop the runs' garbage before that cap returns
-  if next(caps) == nil and cap_before and cap_before > 0 then collectgarbage() end
-  apply_caps()
-  if not ok then error(err, 0) end
-  if task.status == "failed" and task.error == "not enough memory" then
-    task.error = string.format("%s stopped: exceeded its memory limit of %g MiB", label, memory_mb)
-  end
+  async.on_done(task, function(t)
+    timer:close()
+    caps[cap_key] = nil
+    -- under a cap of the caller's, drop the runs' garbage before that cap returns
+    if next(caps) == nil and cap_before and cap_before > 0 then collectgarbage() end
+    apply_caps()
+    if t.status == "failed" and t.error == "not enough memory" then
+      t.error = string.format("%s stopped: exceeded its memory limit of %g MiB", label, memory_mb)
+    end
+    if opts.on_done then opts.on_done(t) end
+  end)
   return task
 end
 

@@ -164,3 +164,18 @@ T.test("overlapping runs share the memory cap and lift it when the last one ends
   local _, _, cap = host.memory()
   T.eq(cap, 0, "no cap once neither runs, whichever ended first")
 end)
+
+T.test("a workflow file is compiled once per version: an edit is seen at once, each load has its own globals", function()
+  local dir = T.tmpdir()
+  local path = write_wf(dir, "ver", [[
+    local before = rawget(_ENV, "note")
+    note = "set"
+    return { run = function() return "one, note before: " .. tostring(before) end }]])
+  local workflow = require "candor.workflow"
+  T.eq(run_file(path, {}).results[1], "one, note before: nil")
+  T.eq(run_file(path, {}).results[1], "one, note before: nil", "a fresh environment each load")
+  require("luv").sleep(5)
+  T.write_file(path, 'return { run = function() return "two" end }')
+  T.eq(run_file(path, {}).results[1], "two", "the edit is seen")
+  T.ok(workflow.start, "start exists")
+end)

@@ -179,7 +179,9 @@ function M.new_run(db, opts)
   function run.target(tier)
     local t = targets[tier]
     if not t then
-      t = require("candor.llm.profiles").resolve(tier, { db = db, profile = run.profile })
+      local profiles = require "candor.llm.profiles"
+      run.llm_settings = run.llm_settings or profiles.settings(db)
+      t = profiles.resolve(tier, { settings = run.llm_settings, profile = run.profile })
       targets[tier] = t
     end
     return t
@@ -227,14 +229,28 @@ function M.new_run(db, opts)
   return run
 end
 
--- A step of the job: logged (start, end, status, tokens, models), run as a
--- child task whose context carries the step so LLM calls add their tokens.
+-- in_step(st, fn, ...) -> pcall's results of fn(...), run in the calling task
+-- with st as its context's step, so its LLM calls (and those of tasks it
+-- spawns) add their tokens to st. No task of its own: a fan-out of hundreds of
+-- steps does not wait its turn in the scheduler twice per step.
+local function in_step(st, fn, ...)
+  local ctx = async.current() and async.context()
+  if not ctx then return table.pack(pcall(fn, ...)) end
+  local before = rawget(ctx, "step")
+  ctx.step = st
+  local r = table.pack(pcall(fn, ...))
+  ctx.step = before
+  return r
+end
+M.in_step = in_step
+
+-- A step of the job: logged (start, end, status, tokens, models).
 local function stepper(run, label_of, fn)
   return function(...)
     local label = label_of(...)
     local st = run.job:begin(label)
-    local task = async.spawn(function(...) return table.pack(fn(run, ...)) end, { name = label, ctx = { step = st } }, ...)
-    local ok, res = pcall(task.await, task)
+    local r = in_step(st, function(...) return table.pack(fn(run, ...)) end, ...)
+    local ok, res = r[1], r[2]
     if not ok then
       st:finish("failed", { error = type(res) == "table" and res.message or tostring(res) })
       error(res, 0)
@@ -306,11 +322,9 @@ function M.steps(run)
   S.refine_until_gates = function(d, o)
     local label = string.format("refine %s × %s", d.asset, d.voice.slug)
     local st = run.job:begin(label)
-    local task = async.spawn(function()
-      return refine.until_gates(run, d, { max_iterations = o and o.max_iterations,
-        on_iteration = function(it) st:iteration(it) end })
-    end, { name = label, ctx = { step = st } })
-    local ok, res = pcall(task.await, task)
+    local r = in_step(st, refine.until_gates, run, d, { max_iterations = o and o.max_iterations,
+      on_iteration = function(it) st:iteration(it) end })
+    local ok, res = r[1], r[2]
     if not ok then
       st:finish("failed", { error = type(res) == "table" and res.message or tostring(res) })
       error(res, 0)

@@ -153,7 +153,7 @@ local function extend(ctx, W, session, run, row, version, voice)
     local label = name:gsub("_", "-")
     S[name] = function(...)
       local st = run.job:begin(label)
-      local r = table.pack(pcall(fn, run, ...))
+      local r = pipeline.in_step(st, fn, run, ...)
       st:finish(r[1] and "done" or "failed")
       if not r[1] then error(r[2], 0) end
       return table.unpack(r, 2, r.n)
@@ -191,7 +191,9 @@ local function extend(ctx, W, session, run, row, version, voice)
 end
 
 -- start(W, session_id, name, {asset_type, voice, rewrite, rounds, retry, cache, profile,
---   on_progress = fn(pct, step)})
+--   on_progress = fn(pct, step)}) -> the action_jobs row and the workflow's task:
+-- awaiting it gives the workflow's own result (a version row, say); once it has
+-- ended, task.action_result holds what the row records (or task.action_error).
 -- -> the action_jobs row and its task (running). Misuse (unknown action, no
 -- version, bad voice) raises a usage error before any row is written.
 function M.start(W, session_id, name, opts)
@@ -214,36 +216,48 @@ function M.start(W, session_id, name, opts)
   for _, tier in ipairs(wf.tiers or {}) do run.target(tier) end   -- a missing key fails here, before any row
   -- the runner record lets a later start tell a run whose process died
   local row = require("candor.repo.action_jobs"):insert(W.db, { session_id = session.id, asset_type = asset_type,
-    action_name = name, status = "pending", progress = 0, result = { runner = require("candor.jobs").this_runner() } })
+    action_name = name, status = "running", current_step = "starting", progress = 0,
+    result = { runner = require("candor.jobs").this_runner() } })
   live[row.id] = true
   run.job = tracker(W.db, row)
   run.job.on_progress = opts.on_progress
-  local task = async.spawn(function()
-    run.job:update { status = "running", current_step = "starting" }
-    local t = workflow.run(wf, opts, {
-      db = W.db, task_ctx = { session_id = session.id, profile = run.profile, purpose = "action:" .. name },
-      extend = function(ctx) extend(ctx, W, session, run, row, version, voice) end,
-    })
-    require("candor.llm.log").flush(W.db)
+  -- The workflow's own task is the action's; what it ends with is written when
+  -- it ends (task.action_result or task.action_error), with no task in between.
+  local function finished(t)
     live[row.id] = nil
-    if t.status ~= "done" then
-      local e = t.error
-      local msg = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
-      run.job:update { status = "failed", error_message = msg, result = { steps = json.array(run.job.list) } }
-      error(msg, 0)
-    end
-    local out = t.results[1]
-    local result = { steps = json.array(run.job.list), tokens = run.tokens }
-    if type(out) == "table" and out.session_id and out.version_number then   -- a version row
-      result.version_id, result.version_number = out.id, out.version_number
-      result.passes_gates = out.passes_gates
-    elseif type(out) == "table" then
-      for k, v in pairs(out) do result[k] = v end
-    end
-    run.job:update { status = "completed", progress = 100, current_step = "done", result = result }
-    return result
-  end, { name = "action " .. name })
+    local ok, err = pcall(function()
+      require("candor.llm.log").flush(W.db)
+      if t.status ~= "done" then
+        local e = t.error
+        t.action_error = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
+        run.job:update { status = "failed", error_message = t.action_error, result = { steps = json.array(run.job.list) } }
+        return
+      end
+      local out = t.results[1]
+      local result = { steps = json.array(run.job.list), tokens = run.tokens }
+      if type(out) == "table" and out.session_id and out.version_number then   -- a version row
+        result.version_id, result.version_number = out.id, out.version_number
+        result.passes_gates = out.passes_gates
+      elseif type(out) == "table" then
+        for k, v in pairs(out) do result[k] = v end
+      end
+      run.job:update { status = "completed", progress = 100, current_step = "done", result = result }
+      t.action_result = result
+    end)
+    if not ok then t.action_error = "could not record the action's end: " .. tostring(err) end
+  end
+  local task = workflow.start(wf, opts, {
+    db = W.db, task_ctx = { session_id = session.id, profile = run.profile, purpose = "action:" .. name },
+    extend = function(ctx) extend(ctx, W, session, run, row, version, voice) end,
+    on_done = finished,
+  })
   return row, task
+end
+
+-- outcome(task) -> the action's result, or raises its error (once it has ended).
+local function outcome(task)
+  if task.action_error then error(task.action_error, 0) end
+  return task.action_result
 end
 
 -- recover(db) -> n: action jobs left pending or running by a process that
@@ -272,9 +286,7 @@ end
 -- run(W, session_id, name, opts) -> result (waits); raises the action's error.
 function M.run(W, session_id, name, opts)
   local _, task = M.start(W, session_id, name, opts)
-  local t = async.join(task)
-  if t.status ~= "done" then error(t.error, 0) end
-  return t.results[1]
+  return outcome(async.join(task))
 end
 
 ---------------------------------------------------------------- candor session action
@@ -296,8 +308,8 @@ function M.cli(app, opts, pos)
     end or nil })
   local t = async.join(task)
   if not opts.json then clear() end
-  if t.status ~= "done" then error(string.format("action %s failed: %s", name, tostring(t.error)), 0) end
-  local result = t.results[1]
+  if t.action_error then error(string.format("action %s failed: %s", name, t.action_error), 0) end
+  local result = t.action_result
   if opts.json then show.json(app, result) return 0 end
   if result.report then
     for _, c in ipairs(result.report.claims) do
