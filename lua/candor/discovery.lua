@@ -370,12 +370,21 @@ end
 -- for a rejection is still written). Approval clears a rejection's reason.
 function M.review(db, id, status, reason)
   if status ~= "approved" and status ~= "rejected" then error("review: status must be approved or rejected", 2) end
+  if reason then text.check_utf8(reason, "the reason") end
   local row = Pains:get(db, id)
   if not row then return nil end
   local changed = row.status ~= status
   local fields = { status = status }
   if status == "approved" then
-    if not changed then return row, false end
+    -- an approval's reason is kept in the metadata (the table has a column only for rejections)
+    if reason then
+      local meta = type(row.metadata) == "table" and row.metadata or {}
+      if meta.approval_reason ~= reason then
+        meta.approval_reason = reason
+        fields.metadata = meta
+      end
+    end
+    if not changed and not fields.metadata then return row, false end
     fields.rejection_reason = json.null
   else
     if not changed and (reason == nil or reason == row.rejection_reason) then return row, false end
@@ -391,7 +400,7 @@ end
 -- stored assets, or the error that stopped it (the approval stands either way).
 -- opts as for generate.
 function M.approve(db, id, opts)
-  local row, changed = M.review(db, id, "approved")
+  local row, changed = M.review(db, id, "approved", opts and opts.reason)
   if not row then return nil end
   local out = { row = row, changed = changed }
   if not changed then return out end
@@ -504,7 +513,7 @@ end
 
 local function need_text(v, what)
   if type(v) ~= "string" or not v:match("%S") then error(usage(what .. " must not be empty"), 0) end
-  return text.trim(v)
+  return text.trim(text.check_utf8(v, what))
 end
 
 -- add_priority(db, {name, slug, description, keywords, product_context, auto_generate}) -> row

@@ -373,9 +373,18 @@ function W:judge_run(s)
 end
 
 -- The deterministic scores of a text for the session's voice (no LLM call).
-function W:quick_score(s, text)
+-- The voice a session's asset is in now: its active version's (an action may
+-- have moved it to another voice), else the session's.
+function W:asset_voice(s, asset_type)
+  local v = asset_type and self:active(s.id)[asset_type]
+  local slug = v and type(v.source_detail) == "table" and v.source_detail.voice
+  local row = slug and self.R.voice_profiles.by_slug(slug)
+  return row or self:voice(s)
+end
+
+function W:quick_score(s, text, asset_type)
   local quality = require "candor.quality"
-  local voice = self:voice(s)
+  local voice = self:asset_voice(s, asset_type)
   local r = quality.score(text, { voice = voice, db = self.db })
   return r, voice
 end
@@ -400,7 +409,7 @@ function W:edit(session_id, asset_type, text)
   if not text:match("%S") then error(usage("the edited text is empty"), 0) end
   local current = self:active(s.id)[asset_type]
   if current and current.content:gsub("%s+$", "") == text then return nil, "no change" end
-  local det, voice = self:quick_score(s, text)
+  local det, voice = self:quick_score(s, text, asset_type)
   local detail = { judged = false, voice = voice.slug, from_version = current and current.version_number or nil,
                    from_version_id = current and current.id or nil, scored = "deterministic" }
   local v = self:add_version(s.id, asset_type, { content = text, source = "edit", source_detail = detail,
@@ -420,7 +429,9 @@ function W:judge_later(v)
   return spawn_background(self, "judge " .. v.asset_type .. " v" .. v.version_number, function()
     local ok, res = pcall(function()
       local run = self:judge_run(s)
-      return judge.score(run, { asset = v.asset_type, voice = self:voice(s), content = v.content })
+      local slug = type(v.source_detail) == "table" and v.source_detail.voice
+      local voice = slug and R.voice_profiles.by_slug(slug) or self:voice(s)
+      return judge.score(run, { asset = v.asset_type, voice = voice, content = v.content })
     end)
     local now = R.session_versions.get(v.id)
     if not now then return end   -- deleted meanwhile

@@ -148,7 +148,8 @@ T.test("pain list, show, approve and reject; wrong flags exit 2, unknown ids exi
     { { "pain", "list", "--limit", "0" }, "whole number" },
     { { "pain", "list", "--reason", "x" }, "not for this subcommand" },
     { { "pain", "approve" }, "missing the pain point ID" },
-    { { "pain", "approve", a.id, "--reason", "x" }, "not for this subcommand" },
+    { { "pain", "approve", a.id, "--reason", " " }, "must not be empty" },
+    { { "pain", "approve", a.id, "--json" }, "not for this subcommand" },
     { { "pain", "reject", a.id, "--reason", " " }, "must not be empty" },
     { { "pain", "show", a.id, "--status", "pending" }, "not for this subcommand" },
     { { "pain", "discover", "extra" }, "unexpected argument" },
@@ -258,4 +259,25 @@ T.test("pain approve on a priority with auto-generation starts the pipeline run 
   r = run(dir, { "pain", "show", a.id }, fake)
   T.contains(r.out, "1 generation job(s)")
   fake.close()
+end)
+
+T.test("pain approve --reason keeps the reason with the pain point; an invalid UTF-8 reason is refused", function()
+  local dir = T.tmpdir()
+  local db = require("candor.db").open(dir .. "/c.db")
+  require("candor.seed").run(db)
+  local row = require("candor.repo.discovered_pain_points"):insert(db, { priority_id = db:value("SELECT id FROM messaging_priorities"),
+    source_type = "hn", source_url = "https://news.ycombinator.com/item?id=9", source_id = "hn:9", title = "Flaky CI",
+    content = "We re-run builds", author = "pat", author_level = "unknown", metadata = {}, pain_score = 0.8,
+    pain_analysis = {}, practitioner_quotes = require("candor.json").array {}, content_hash = "h9",
+    discovered_at = require("core.host").now() })
+  db:close()
+  local r = T.candor({ "pain", "approve", row.id, "--reason", "matches the Q3 theme" }, T.fake_cli_env(dir))
+  T.eq(r.code, 0, r.err)
+  db = require("candor.db").open(dir .. "/c.db")
+  local stored = require("candor.repo.discovered_pain_points"):get(db, row.id)
+  T.eq({ stored.status, stored.metadata.approval_reason }, { "approved", "matches the Q3 theme" })
+  db:close()
+  r = T.candor({ "pain", "reject", row.id, "--reason", "bad \255 byte" }, T.fake_cli_env(dir))
+  T.eq(r.code, 2)
+  T.contains(r.err, "not valid UTF-8")
 end)

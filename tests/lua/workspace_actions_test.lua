@@ -246,3 +246,45 @@ T.test("50 actions at once over 10 sessions: numbers unique and gap-free, one ac
   end)
   db:close()
 end)
+
+T.test("review fixes: --rounds bounded; two accepts at once make one version; an edit after change-voice keeps that voice", function()
+  local db = F.db()
+  local reply = "Try:\n<<<proposal battlecard>>>\n" .. F.good .. "\n<<<end proposal>>>\n"
+  session_with(db, { { purpose = "^workspace:chat", text = reply }, { purpose = "^change%-voice", text = F.good },
+                     { purpose = "^judge", json = F.judge_json(db, 8), delay_ms = 30 } }, function(W, s)
+    T.raises(function() run(W, s.id, "adversarial", { rounds = 100000 }) end, "from 1 to 5")
+    T.raises(function() run(W, s.id, "adversarial", { rounds = "abc" }) end, "from 1 to 5")
+    local chat = require "candor.workspace.chat"
+    local msg = chat.send(W, s.id, "tighter?", { retry = RETRY })
+    local outcomes = async.run(function()
+      return async.parallel {
+        a = function() return select(2, pcall(chat.accept, W, s.id, msg.id, { retry = RETRY })) end,
+        b = function() return select(2, pcall(chat.accept, W, s.id, msg.id, { retry = RETRY })) end,
+      }
+    end)
+    local made = 0
+    for _, o in pairs(outcomes) do if type(o) == "table" and o.version_number then made = made + 1 end end
+    T.eq(made, 1, "one of the two accepts made a version")
+    T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ? AND source = 'chat'", s.id), 1)
+    run(W, s.id, "change-voice", { voice = "sales-enablement" })
+    local v = W:edit(s.id, "battlecard", F.good .. "\nOne more line.\n")
+    T.eq(v.source_detail.voice, "sales-enablement", "scored against the voice the asset is in now")
+    W:wait_background()
+  end)
+  db:close()
+end)
+
+T.test("an action whose version was stored before its process stopped is recovered as completed", function()
+  local db = F.db()
+  session_with(db, {}, function(W, s)
+    local R = require "candor.repo.action_jobs"
+    local row = R:insert(db, { session_id = s.id, asset_type = "battlecard", action_name = "deslop", status = "running",
+      result = { runner = { pid = T.dead_pid(), host = require("luv").os_gethostname() } } })
+    W:add_version(s.id, "battlecard", { content = F.good .. "\nx\n", source = "deslop", scores = {},
+      source_detail = { action_job_id = row.id }, activate = true })
+    T.eq(require("candor.workspace.actions").recover(db), 1)
+    local now = R:get(db, row.id)
+    T.eq({ now.status, now.result.version_number, now.result.recovered }, { "completed", 2, true })
+  end)
+  db:close()
+end)

@@ -2,12 +2,15 @@
 -- and a rewrite that answers each one, then scored.
 return {
   kind = "action",
-  description = "Attack-and-answer rounds (--rounds, default 2) on the active version.",
+  description = "Attack-and-answer rounds (--rounds 1 to 5, default 2) on the active version.",
   tiers = { "pro", "flash", "judge" },
 
   run = function(ctx, p)
     local d = ctx.draft()
-    local rounds = math.tointeger(tonumber(p.rounds or 2)) or 2
+    local rounds = p.rounds == nil and 2 or math.tointeger(tonumber(p.rounds))
+    if not rounds or rounds < 1 or rounds > 5 then
+      error({ kind = "usage", message = "adversarial: --rounds must be a whole number from 1 to 5" }, 0)
+    end
     local attacks = {}
     for n = 1, rounds do
       ctx.progress(math.floor(80 * (n - 1) / rounds), string.format("attack %d of %d", n, rounds))

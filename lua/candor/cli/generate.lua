@@ -16,7 +16,7 @@ local M = {
     { "pain", arg = "TEXT", help = "the pain point, in words" },
     { "pain-file", arg = "FILE", help = "the pain point from a file (first line is the title)" },
     { "pain-id", arg = "ID", help = "a discovered pain point by id" },
-    { "doc", arg = "FILE", repeated = true, help = "a product document, text or Markdown (repeatable)" },
+    { "doc", arg = "FILE", repeated = true, help = "a product document: text, Markdown or PDF (repeatable)" },
     { "assets", "a", arg = "LIST", help = "asset types, comma-separated, or all" },
     { "voices", arg = "LIST", help = "voice profiles (slugs), comma-separated, or all (default: default_voice)" },
     { "pipeline", "p", arg = "NAME", help = "pipeline name (default: the default_pipeline setting)" },

@@ -6,8 +6,7 @@ local M = {
   summary = "Review discovered pain points, or run discovery now.",
   usage = "candor pain [list] [--status S] [--priority SLUG] [--limit N] [--json]\n"
     .. "       candor pain show ID [--json]\n"
-    .. "       candor pain approve ID\n"
-    .. "       candor pain reject ID [--reason TEXT]\n"
+    .. "       candor pain approve|reject ID [--reason TEXT]\n"
     .. "       candor pain discover [--priority SLUG] [--source TYPE] [--json]",
   description = "Discovery stores community posts that show enough pain (the pain_threshold setting) as\n"
     .. "pending pain points. Approve the ones worth writing about; an approved pain point can be\n"
@@ -19,7 +18,7 @@ local M = {
     { "status", "s", arg = "S", help = "list: only pain points with this status (pending, approved, rejected)" },
     { "priority", "p", arg = "SLUG", help = "list, discover: only this messaging priority" },
     { "limit", "n", arg = "N", help = "list: how many, newest first (default 20)" },
-    { "reason", arg = "TEXT", help = "reject: why, kept with the pain point" },
+    { "reason", arg = "TEXT", help = "approve, reject: why, kept with the pain point" },
     { "source", arg = "TYPE", help = "discover: only schedules of this source type" },
     { "json", help = "list, show, discover: print JSON" },
   },
@@ -34,7 +33,7 @@ local STATUSES = { pending = true, approved = true, rejected = true }
 local ALLOWED = {
   list = { status = true, priority = true, limit = true, json = true },
   show = { json = true },
-  approve = {},
+  approve = { reason = true },
   reject = { reason = true },
   discover = { priority = true, source = true, json = true },
 }
@@ -146,9 +145,13 @@ local function cmd_show(app, opts, id)
   return 0
 end
 
-local function approve(app, id)
+local function approve(app, id, opts)
   local discovery = require "candor.discovery"
+  if opts.reason ~= nil and not opts.reason:match("%S") then
+    error(show.usage("pain approve: --reason must not be empty"), 0)
+  end
   local r = discovery.approve(app.db(), id, {
+    reason = opts.reason,
     on_log = function(msg) io.stderr:write("candor: ", msg, "\n") end,
   })
   show.found(r, "pain point", id)
@@ -239,7 +242,7 @@ function M.run(app, opts, pos)
   local id = pos[2]
   if not id then error(show.usage("pain %s: missing the pain point ID", sub), 0) end
   if sub == "show" then return cmd_show(app, opts, id) end
-  if sub == "approve" then return approve(app, id) end
+  if sub == "approve" then return approve(app, id, opts) end
   return reject(app, opts, id)
 end
 

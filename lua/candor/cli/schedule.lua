@@ -136,8 +136,11 @@ local function check_workflow(sub, name, params)
   local workflow = require "candor.workflow"
   local wf = workflow.load(name)
   if wf.kind == "pipeline" then
-    error(usage("schedule %s: '%s' is a generation pipeline (run by 'candor generate'); schedule a workflow instead",
-      sub, name), 0)
+    error(usage("schedule %s: '%s' is a generation pipeline (run by 'candor generate'); to generate on a schedule, "
+      .. "schedule discovery and give the priority an auto_generate setting (docs/discovery.md)", sub, name), 0)
+  end
+  if wf.kind == "action" then
+    error(usage("schedule %s: '%s' is a workspace action (run on a session by 'candor session action')", sub, name), 0)
   end
   workflow.check_params(wf, params)
   return wf

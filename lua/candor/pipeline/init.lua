@@ -81,7 +81,8 @@ function M.store_documents(db, R, docs)
     local name, text = d.name, d.text
     local same = db:first("SELECT id FROM product_documents WHERE name = ? AND content = ?", name, text)
     out[#out + 1] = same and R.product_documents.get(same.id) or R.product_documents.insert {
-      name = name, description = "", content = text, document_type = name:match("%.md$") and "markdown" or "text",
+      name = name, description = "", content = text,
+      document_type = d.document_type or (name:match("%.md$") and "markdown" or "text"),
       tags = json.array {}, uploaded_at = require("core.host").now(),
     }
   end
@@ -373,6 +374,7 @@ function M.prepare(db, opts)
   if not pain_in then error(usage("give the pain point: --pain TEXT, --pain-file FILE or --pain-id ID"), 0) end
   if wf.needs_text and not opts.text then error(usage(string.format("pipeline '%s' scores supplied text: give --text FILE (or - for stdin)", name)), 0) end
   if opts.text then check_utf8(opts.text, "the supplied text") end
+  if opts.focus then check_utf8(opts.focus, "the --focus text") end
   if opts.text and not opts.text:match("%S") then error(usage("the supplied text is empty"), 0) end
   -- checks that spend nothing and write nothing come first
   local assets_in = opts.assets

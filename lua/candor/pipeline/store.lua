@@ -116,8 +116,9 @@ function M.research(run, c)
 end
 
 -- gaps(run, unanswered) -> count: each part of the pain the documents do not
--- answer becomes a messaging_gaps row, or raises the frequency of the same gap
--- already open for this pain point. One transaction.
+-- answer becomes a messaging_gaps row for this pain point (once: running again
+-- on the same pain adds nothing), and every open row of that gap gets as its
+-- frequency the number of pain points it was found in. One transaction.
 function M.gaps(run, unanswered)
   local n = 0
   run.db:transaction(function()
@@ -125,10 +126,14 @@ function M.gaps(run, unanswered)
       local desc = type(g) == "table" and g.gap or g
       if type(desc) == "string" and desc:match("%S") then
         local cap = type(g) == "table" and type(g.suggested_capability) == "string" and g.suggested_capability or ""
-        local same = run.db:first([[SELECT id, frequency FROM messaging_gaps WHERE pain_point_id = ?
+        local same = run.db:first([[SELECT id FROM messaging_gaps WHERE pain_point_id = ?
           AND lower(description) = lower(?) AND status = 'open']], run.pain.id, desc)
-        if same then run.repo.messaging_gaps.update(same.id, { frequency = same.frequency + 1 })
-        else run.repo.messaging_gaps.insert { pain_point_id = run.pain.id, description = desc, suggested_capability = cap } end
+        if not same then
+          run.repo.messaging_gaps.insert { pain_point_id = run.pain.id, description = desc, suggested_capability = cap }
+          run.db:run([[UPDATE messaging_gaps SET updated_at = ?2, frequency = (SELECT count(DISTINCT g.pain_point_id)
+            FROM messaging_gaps g WHERE lower(g.description) = lower(?1) AND g.status = 'open')
+            WHERE lower(description) = lower(?1) AND status = 'open']], desc, host.now())
+        end
         n = n + 1
       end
     end

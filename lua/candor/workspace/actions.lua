@@ -273,6 +273,13 @@ function M.recover(db)
       if not now or (now.status ~= "pending" and now.status ~= "running") then return false end
       local runner = type(now.result) == "table" and now.result.runner or nil
       if jobs.runner_alive(runner, live[now.id]) then return false end
+      -- its version may have been written just before the process stopped
+      local made = db:first([[SELECT id, version_number FROM session_versions WHERE session_id = ?
+        AND json_extract(source_detail, '$.action_job_id') = ?]], now.session_id, now.id)
+      if made then
+        return R:update(db, now.id, { status = "completed", progress = 100, current_step = "done",
+          result = { version_id = made.id, version_number = made.version_number, recovered = true } })
+      end
       local pid = type(runner) == "table" and tonumber(runner.pid)
       return R:update(db, now.id, { status = "failed", error_message = string.format(
         "the process running this action%s stopped before it finished; the session's versions are as they were",

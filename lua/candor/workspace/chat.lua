@@ -162,7 +162,7 @@ function M.accept(W, session_id, message_id, opts)
   local valid = require("candor.pipeline.draft").asset_names[proposal.asset_type]
   if not valid then error(string.format("the proposal names an unknown asset type '%s'", tostring(proposal.asset_type)), 0) end
   local pipeline = require "candor.pipeline"
-  local voice = W:voice(session)
+  local voice = W:asset_voice(session, proposal.asset_type)
   local run = pipeline.new_run(db, { pipeline = "chat", pain = W:pain(session), documents = W:documents(session),
     assets = { proposal.asset_type }, voices = { voice }, judges = true, retry = opts and opts.retry,
     profile = (session.metadata or {}).modelProfile })
@@ -171,16 +171,24 @@ function M.accept(W, session_id, message_id, opts)
       content = proposal.content, title = proposal.asset_type })
   end, { ctx = { session_id = session.id } })
   local sc = s.scores
-  local v = W:add_version(session.id, proposal.asset_type, {
-    content = proposal.content, source = "chat",
-    source_detail = { message_id = msg.id, voice = voice.slug, source = s.source, gates = s.gates, judged = s.judged,
-                      accepted_at = host.now() },
-    scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
-               specificity = sc.specificity, persona_avg = sc.persona_avg },
-    passes_gates = s.pass, activate = true,
-  })
-  R:update(db, msg.id, { version_created = v.id })
-  return v
+  -- checked again, stored and marked in one transaction: two accepts at once
+  -- make one version
+  return db:transaction(function()
+    local now = R:get(db, msg.id)
+    if now.version_created then
+      error(usage(string.format("message %s was already accepted as %s", msg.id, proposal.asset_type)), 0)
+    end
+    local v = W:add_version(session.id, proposal.asset_type, {
+      content = proposal.content, source = "chat",
+      source_detail = { message_id = msg.id, voice = voice.slug, source = s.source, gates = s.gates, judged = s.judged,
+                        accepted_at = host.now() },
+      scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
+                 specificity = sc.specificity, persona_avg = sc.persona_avg },
+      passes_gates = s.pass, activate = true,
+    })
+    R:update(db, msg.id, { version_created = v.id })
+    return v
+  end)
 end
 
 ---------------------------------------------------------------- candor session chat
@@ -241,6 +249,8 @@ function M.cli(app, opts, pos)
       edit.add_history(line)
       local ok, err = pcall(function()
         if line == "/accept" then show_accepted(app, M.accept(W, id))
+        elseif line:match("^/%a+$") and line ~= "/history" then
+          io.stderr:write("candor: unknown command ", line, " (/accept, /history, /quit)\n")
         elseif line == "/history" then
           for _, m in ipairs(M.history(W, id, { limit = 20 })) do io.stdout:write(m.role, ": ", m.content, "\n\n") end
         else exchange(app, W, id, line, opts) end
