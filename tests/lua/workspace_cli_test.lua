@@ -75,3 +75,23 @@ T.test("schedule refuses workspace actions and pipelines with a clear pointer", 
   T.eq(r.code, 2)
   T.contains(r.err, "the --focus text is not valid UTF-8")
 end)
+
+T.test("a discovery schedule's config is checked by its source when it is added or edited", function()
+  local dir = T.tmpdir()
+  local r = T.candor({ "schedule", "add", "--discovery", "--priority", "general", "--source", "discourse", "--every", "4h" },
+    T.fake_cli_env(dir))
+  T.eq(r.code, 2)
+  T.contains(r.err, "the discourse config is not usable")
+  T.contains(r.err, "base_url")
+  r = T.candor({ "schedule", "add", "--discovery", "--priority", "general", "--source", "hn", "--every", "4h",
+    "--config", '{"limit":"x"}' }, T.fake_cli_env(dir))
+  T.eq(r.code, 2)
+  T.contains(r.err, '"limit" must be a whole number')
+  r = T.candor({ "schedule", "add", "--discovery", "--priority", "general", "--source", "hn", "--every", "4h" },
+    T.fake_cli_env(dir))
+  T.eq(r.code, 0, r.err)
+  local id = r.out:match("schedule (%S+)")
+  r = T.candor({ "schedule", "edit", id, "--config", '{"limit":0}' }, T.fake_cli_env(dir))
+  T.eq(r.code, 2)
+  T.contains(r.err, "the hn config is not usable")
+end)

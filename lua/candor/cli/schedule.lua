@@ -131,6 +131,21 @@ local function read_config(sub, text)
   return cfg
 end
 
+-- The source's own check of a discovery config, with the priority's keywords
+-- merged in as a run merges them: a bad config fails now, not at every run.
+local function check_source_config(sub, source, priority, config)
+  local ok, sources = pcall(require, "candor.discovery.sources")
+  if not ok or type(sources.check) ~= "function" then return end
+  local merged = {}
+  for k, v in pairs(config) do merged[k] = v end
+  merged.keywords = require("candor.discovery").merge_keywords(priority.keywords, config.keywords)
+  local good, err = sources.check(source, merged)
+  if not good then
+    error(usage("schedule %s: the %s config is not usable: %s", sub, source,
+      type(err) == "table" and err.message or tostring(err)), 0)
+  end
+end
+
 -- The workflow, checked as 'candor run' checks it; params coerced and completed.
 local function check_workflow(sub, name, params)
   local workflow = require "candor.workflow"
@@ -205,6 +220,7 @@ local function add(app, opts)
   local prio = require("candor.repo.messaging_priorities"):by_slug(db, opts.priority)
   if not prio then error(string.format("no messaging priority with slug '%s'", opts.priority), 0) end
   local config = opts.config and read_config("add", opts.config) or {}
+  check_source_config("add", opts.source, prio, config)
   config.schedule = s.spec
   if opts.tz or config.time_zone == nil then config.time_zone = zone end
   if opts.name then config.name = opts.name end
@@ -246,6 +262,10 @@ local function edit(app, opts, id)
     if opts.param then error(usage("schedule edit: --param is for workflow schedules (use --config)"), 0) end
     local config = type(item.row.config) == "table" and item.row.config or {}
     for k, v in pairs(opts.config and read_config("edit", opts.config) or {}) do config[k] = v end
+    if opts.config then
+      local prio = require("candor.repo.messaging_priorities"):get(db, item.row.priority_id)
+      if prio then check_source_config("edit", item.row.source_type, prio, config) end
+    end
     if opts.every or opts.cron or not item.default_spec then config.schedule = s.spec end
     config.time_zone = zone
     require("candor.repo.discovery_schedules"):update(db, item.id, { config = config, next_run_at = next_run_at })

@@ -63,6 +63,9 @@ local function post_of(base, host, p, topic)
   }
 end
 
+-- the config fields every source checks (see kit.settings)
+local SPEC = {}
+
 return {
   name = NAME,
   description = "Posts from any Discourse forum, newest first, through its public search JSON (base_url names the forum).",
@@ -75,8 +78,11 @@ return {
     since = "only posts created after this ISO 8601 time",
   },
 
+  -- check(config) -> settings | nil, err: the config checked without a request
+  check = function(config) return kit.settings(NAME, config, SPEC) end,
+
   fetch = function(config, opts)
-    local s, err = kit.settings(NAME, config, {})
+    local s, err = kit.settings(NAME, config, SPEC)
     if not s then return nil, err end
     local host = s.base_url:match("^https?://([^/]+)")
     local tags = kit.list(config.tags)

@@ -90,6 +90,9 @@ local function query_of(keyword, s, config)
   return table.concat(q, " ")
 end
 
+-- the config fields every source checks (see kit.settings)
+local SPEC = { base_url = "https://api.github.com" }
+
 return {
   name = NAME,
   description = "GitHub issues, newest first, through the REST search API (GITHUB_TOKEN optional: a larger rate limit).",
@@ -103,8 +106,11 @@ return {
     base_url = "API address, default https://api.github.com (a GitHub Enterprise Server: https://HOST/api/v3)",
   },
 
+  -- check(config) -> settings | nil, err: the config checked without a request
+  check = function(config) return kit.settings(NAME, config, SPEC) end,
+
   fetch = function(config, opts)
-    local s, err = kit.settings(NAME, config, { base_url = "https://api.github.com" })
+    local s, err = kit.settings(NAME, config, SPEC)
     if not s then return nil, err end
     local headers = { ["Accept"] = "application/vnd.github+json", ["X-GitHub-Api-Version"] = "2022-11-28" }
     local token = kit.getenv("GITHUB_TOKEN")

@@ -51,6 +51,9 @@ local function numeric_filters(s, config)
   return #f > 0 and table.concat(f, ",") or nil
 end
 
+-- the config fields every source checks (see kit.settings)
+local SPEC = { base_url = "https://hn.algolia.com/api/v1" }
+
 return {
   name = NAME,
   description = "Hacker News stories and comments, newest first, through the public Algolia search API.",
@@ -63,8 +66,11 @@ return {
     base_url = "API address, default https://hn.algolia.com/api/v1",
   },
 
+  -- check(config) -> settings | nil, err: the config checked without a request
+  check = function(config) return kit.settings(NAME, config, SPEC) end,
+
   fetch = function(config, opts)
-    local s, err = kit.settings(NAME, config, { base_url = "https://hn.algolia.com/api/v1" })
+    local s, err = kit.settings(NAME, config, SPEC)
     if not s then return nil, err end
     local session = kit.session(NAME, s)
     local tags = type(config.tags) == "string" and config.tags ~= "" and config.tags or "(story,comment)"

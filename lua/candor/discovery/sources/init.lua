@@ -42,4 +42,14 @@ function M.get(name)
   return mod
 end
 
+-- check(name, config) -> true | nil, err: the source's own check of a schedule's
+-- config (keywords merged in), made when the schedule is added, not at its first run.
+function M.check(name, config)
+  local mod = M.get(name)
+  if type(mod.check) ~= "function" then return true end
+  local ok, err = mod.check(config)
+  if not ok then return nil, err end
+  return true
+end
+
 return M

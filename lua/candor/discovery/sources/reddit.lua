@@ -56,6 +56,9 @@ local function post_of(d)
   }
 end
 
+-- the config fields every source checks (see kit.settings)
+local SPEC = { base_url = SITE }
+
 return {
   name = NAME,
   description = "Reddit posts, newest first, from Reddit's public search JSON (one subreddit, several, or all of Reddit).",
@@ -68,8 +71,11 @@ return {
     base_url = "API address, default https://www.reddit.com",
   },
 
+  -- check(config) -> settings | nil, err: the config checked without a request
+  check = function(config) return kit.settings(NAME, config, SPEC) end,
+
   fetch = function(config, opts)
-    local s, err = kit.settings(NAME, config, { base_url = SITE })
+    local s, err = kit.settings(NAME, config, SPEC)
     if not s then return nil, err end
     local subs, serr = subreddits_of(config)
     if not subs then return nil, serr end

@@ -55,6 +55,9 @@ local function post_of(site, q)
   }
 end
 
+-- the config fields every source checks (see kit.settings)
+local SPEC = { base_url = "https://api.stackexchange.com/2.3", keywords = "optional" }
+
 return {
   name = NAME,
   description = "Stack Exchange questions (Stack Overflow, Server Fault, Super User...), newest first, through the public API.",
@@ -68,8 +71,11 @@ return {
     base_url = "API address, default https://api.stackexchange.com/2.3",
   },
 
+  -- check(config) -> settings | nil, err: the config checked without a request
+  check = function(config) return kit.settings(NAME, config, SPEC) end,
+
   fetch = function(config, opts)
-    local s, err = kit.settings(NAME, config, { base_url = "https://api.stackexchange.com/2.3", keywords = "optional" })
+    local s, err = kit.settings(NAME, config, SPEC)
     if not s then return nil, err end
     local tags = kit.list(config.tags)
     if #s.keywords == 0 and #tags == 0 then

@@ -54,6 +54,9 @@ local function research(llm, req)
   return result
 end
 
+-- the config fields every source checks (see kit.settings)
+local SPEC = { base_url = false }
+
 return {
   name = NAME,
   description = "Public posts found by a grounded web search through the LLM layer's research tier.",
@@ -64,8 +67,11 @@ return {
     since = "only posts written after this ISO 8601 time",
   },
 
+  -- check(config) -> settings | nil, err: the config checked without a request
+  check = function(config) return kit.settings(NAME, config, SPEC) end,
+
   fetch = function(config, opts)
-    local s, err = kit.settings(NAME, config, { base_url = false })
+    local s, err = kit.settings(NAME, config, SPEC)
     if not s then return nil, err end
     opts = opts or {}
     if type(opts.llm) ~= "function" then
