@@ -232,6 +232,12 @@ T.test("banned words: proposed per voice, cached by voice and pain across jobs, 
     T.eq(stored[1].variants[1].scores.pass, true, "the rewrite without it passes")
     F.generate(db, { cache = cache })
     T.eq(F.calls(fake, "^research:banned"), 1, "the second job with the same voice and pain used the cache")
+    local run = require("candor.pipeline").new_run(db, { pain = F.pain, documents = {}, assets = {}, voices = {} })
+    local voice = require("candor.repo.voice_profiles"):by_slug(db, "practitioner-community")
+    run.set_banned(voice, { "Game-Changer", "synergy", "synergy" })
+    local count = {}
+    for _, p in ipairs(run.banned_for(voice)) do count[p:lower()] = (count[p:lower()] or 0) + 1 end
+    T.eq({ count["game-changer"], count["synergy"] }, { 1, 1 }, "a phrase on two lists is listed once")
   end)
   db:close()
 end)

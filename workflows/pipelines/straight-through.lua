@@ -17,11 +17,15 @@ return {
   run = function(ctx, p)
     ctx.research_done()
     local asset = p.assets[1]
-    -- the first heading, past any leading HTML comments, is the title
-    local title = p.text:gsub("^%s*<!%-%-.-%-%->", ""):gsub("^%s*<!%-%-.-%-%->", ""):match("^%s*#%s+([^\n]+)")
-      or (asset:gsub("_", " ") .. ": " .. p.pain.title)
+    -- leading HTML comments are notes about the file, not the asset: neither stored nor scored
+    local text, n = p.text, 1
+    while n > 0 do text, n = text:gsub("^%s*<!%-%-.-%-%->", "", 1) end
+    text = require("candor.text").trim(text)
+    if text == "" then error("the supplied text has nothing but comments", 0) end
+    -- its first heading is the title
+    local title = text:match("^#%s+([^\n]+)") or (asset:gsub("_", " ") .. ": " .. p.pain.title)
     local variants = ctx.each(p.voices, function(voice)
-      local d = { asset = asset, voice = voice, title = title, content = require("candor.text").trim(p.text),
+      local d = { asset = asset, voice = voice, title = title, content = text,
                   origin = "supplied", prompt = {} }
       d.scores = ctx.step.score(d)
       d.iterations, d.stopped = { { n = 0, scores = d.scores.scores, pass = d.scores.pass } }, "supplied"

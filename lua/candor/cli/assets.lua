@@ -90,6 +90,9 @@ local function load_asset(db, id) return show.found(repo("messaging_assets"):get
 
 local function list(app, opts)
   local limit = show.whole("assets list", opts, "limit", 50)
+  if opts.status and not ({ draft = true, review = true, approved = true })[opts.status] then
+    error(show.usage("assets list: --status must be draft, review or approved"), 0)
+  end
   local rows = repo("messaging_assets"):list(app.db(), { job_id = opts.job, asset_type = opts.type, status = opts.status },
     { order = "created_at DESC, rowid DESC", limit = limit })
   if opts.json then

@@ -145,10 +145,12 @@ local function show_steps(app, steps)
           local verdict = it.pass == true and "pass" or it.pass == false and "FAIL" or ""
           local failing = type(it.failing) == "table" and #it.failing > 0
             and ("  (failing: " .. fmt_list(it.failing) .. ")") or ""
-          app.out(string.format("      iteration %s: %s%s%s%s\n", tostring(it.n or "?"), fmt_scores(it.scores),
-            verdict ~= "" and "  " or "", verdict, failing))
+          app.out(string.format("      iteration %s: %s%s%s%s%s\n", tostring(it.n or "?"), fmt_scores(it.scores),
+            verdict ~= "" and "  " or "", verdict, failing, it.note and ("  -- " .. show.one_line(it.note, 80)) or ""))
         end
       end
+      if s.stopped then app.out("      stopped: ", tostring(s.stopped), "\n") end
+      if s.note then app.out("      note: ", show.one_line(s.note, 200), "\n") end
     end
   end
 end

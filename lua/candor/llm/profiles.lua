@@ -152,7 +152,7 @@ function M.active(opts)
   local all, origin = all_profiles(cfg, path, settings)
   local ctx_profile = require("candor.async").context().profile
   local name, source
-  if opts.profile then name, source = opts.profile, "the caller"
+  if opts.profile then name, source = opts.profile, "--profile"
   elseif ctx_profile then name, source = ctx_profile, "the job"
   elseif env("CANDOR_PROFILE") then name, source = env("CANDOR_PROFILE"), "CANDOR_PROFILE"
   elseif cfg.profile then name, source = cfg.profile, path

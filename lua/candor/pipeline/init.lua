@@ -196,7 +196,11 @@ function M.new_run(db, opts)
     local list = banned[voice.slug]
     if list then return list end
     list = quality.banned_phrases(db, voice)
-    for _, p in ipairs(run.banned_llm[voice.slug] or {}) do list[#list + 1] = p end
+    local seen = {}
+    for _, p in ipairs(list) do seen[p:lower()] = true end
+    for _, p in ipairs(run.banned_llm[voice.slug] or {}) do
+      if not seen[p:lower()] then seen[p:lower()] = true list[#list + 1] = p end
+    end
     banned[voice.slug] = list
     return list
   end
