@@ -49,17 +49,27 @@ local function critics_text(critics, asset, voice, pain)
   return table.concat(out, "\n\n")
 end
 
+-- The critics' text is the same for every draft of one asset type, voice and
+-- pain, and for every run until a critic changes: kept, keyed by all of that.
+local texts, texts_n = {}, 0
+
+local function critics_text_for(critics, asset, voice, pain)
+  local parts = { asset, voice.slug, voice.name, pain.title }
+  for _, c in ipairs(critics) do parts[#parts + 1] = c.id .. "@" .. tostring(c.updated_at) end
+  local key = table.concat(parts, "\0")
+  local hit = texts[key]
+  if hit then return hit end
+  if texts_n >= 256 then texts, texts_n = {}, 0 end   -- a bound, not an eviction policy
+  hit = critics_text(critics, asset, voice, pain)
+  texts[key], texts_n = hit, texts_n + 1
+  return hit
+end
+
 -- llm_judges(run, d) -> {authenticity = {score, remarks}, narrative_arc = {...}, personas = {...}}
 -- One JSON call judges the whole text for every judge at once.
 function M.llm_judges(run, d)
   local critics = run.critics()
-  run.critics_texts = run.critics_texts or {}
-  local ckey = d.asset .. "\0" .. d.voice.slug
-  local ctext = run.critics_texts[ckey]
-  if not ctext then
-    ctext = critics_text(critics, d.asset, d.voice, run.pain)
-    run.critics_texts[ckey] = ctext
-  end
+  local ctext = critics_text_for(critics, d.asset, d.voice, run.pain)
   local vars = { asset_name = d.asset:gsub("_", " "), voice_name = d.voice.name, pain_title = run.pain.title,
                  pain_content = run.pain.content, draft = d.content, critics = ctext }
   local r = run.llm(M.tier, "pipeline/judge", vars, { json = true, purpose = "judge:" .. d.asset .. ":" .. d.voice.slug })

@@ -144,7 +144,7 @@ local function research_job(W, session, action_row)
 end
 
 -- What an action workflow may use, beyond a workflow's ctx.
-local function extend(ctx, W, session, run, row, version, voice)
+local function extend(ctx, W, session, run, row, version, voice, named)
   local S = pipeline.steps(run)
   S.flagged = function(d) return steps.flagged(run, d) end
   for _, name in ipairs { "deslop", "change_voice", "perspective_rewrite", "competitive_rewrite", "community_check",
@@ -161,7 +161,10 @@ local function extend(ctx, W, session, run, row, version, voice)
   end
   ctx.step, ctx.each, ctx.combine = S, pipeline.each, pipeline.combine
   ctx.session, ctx.asset_type, ctx.voice, ctx.version = session, row.asset_type, voice, version
-  ctx.voice_named = function(name) return pipeline.resolve_voices(W.db, run.repo, { name })[1] end
+  ctx.voice_named = function(name)
+    if named and (name == named.slug or name == named.name) then return named end
+    return pipeline.resolve_voices(W.db, run.repo, { name })[1]
+  end
   -- draft() -> the active version as a draft the steps take
   ctx.draft = function()
     local title = version.content:match("^%s*#%s+([^\n]+)") or row.asset_type
@@ -211,7 +214,7 @@ function M.start(W, session_id, name, opts)
   local voice_slug = type(version.source_detail) == "table" and version.source_detail.voice
   local voice = voice_slug and require("candor.repo.voice_profiles"):by_slug(W.db, voice_slug) or W:voice(session)
   if wf.needs_voice and not opts.voice then error(usage("action '" .. name .. "' needs --voice VOICE"), 0) end
-  if opts.voice then pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { opts.voice }) end
+  local named_voice = opts.voice and pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { opts.voice })[1]
   local run = action_run(W, session, asset_type, voice, opts)
   for _, tier in ipairs(wf.tiers or {}) do run.target(tier) end   -- a missing key fails here, before any row
   -- the runner record lets a later start tell a run whose process died
@@ -226,7 +229,7 @@ function M.start(W, session_id, name, opts)
   local function finished(t)
     live[row.id] = nil
     local ok, err = pcall(function()
-      require("candor.llm.log").flush(W.db)
+      -- its llm_calls rows go with the next batch (within 100 ms; at exit for the CLI)
       if t.status ~= "done" then
         local e = t.error
         t.action_error = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
@@ -248,7 +251,7 @@ function M.start(W, session_id, name, opts)
   end
   local task = workflow.start(wf, opts, {
     db = W.db, task_ctx = { session_id = session.id, profile = run.profile, purpose = "action:" .. name },
-    extend = function(ctx) extend(ctx, W, session, run, row, version, voice) end,
+    extend = function(ctx) extend(ctx, W, session, run, row, version, voice, named_voice) end,
     on_done = finished,
   })
   return row, task
