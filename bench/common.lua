@@ -77,6 +77,26 @@ function M.fake_server(args)
   return server
 end
 
+-- script_file(dir, script) -> path: a script for tests/fake_llm/serve.lua --script.
+function M.script_file(dir, script)
+  local path = dir .. "/script.lua"
+  local f = assert(io.open(path, "w"))
+  f:write("return require('cjson').decode([==[", require("candor.json").encode(script), "]==])\n")
+  f:close()
+  return path
+end
+
+-- judge_answer(db, score) -> the combined judge's JSON, every active critic at score.
+function M.judge_answer(db, score)
+  local personas = {}
+  for _, c in ipairs(require("candor.repo.persona_critics"):active(db)) do
+    personas[#personas + 1] = { critic = c.name, score = score, feedback = "ok", strengths = { "numbers" },
+                                weaknesses = { "price" } }
+  end
+  return { authenticity = { score = score, remarks = {} }, narrative_arc = { score = score - 1, remarks = {} },
+           personas = personas }
+end
+
 -- Every tier of the local profile to the server at url, as the environment would say.
 function M.use_server(url)
   local profiles = require "candor.llm.profiles"

@@ -50,11 +50,7 @@ local function script_file(dir)
       pain_score = 0.2, author_level = "unknown", quotes = {},
       analysis = { pain_points = {}, urgency = "low", technical_depth = "low", relevance = "medium", summary = "A question." } } },
   }
-  local path = dir .. "/script.lua"
-  local f = assert(io.open(path, "w"))
-  f:write("return require('cjson').decode([==[", json.encode(script), "]==])\n")
-  f:close()
-  return path
+  return B.script_file(dir, script)
 end
 
 local posts = fixture_posts()

@@ -12,7 +12,6 @@ local uv = require "luv"
 local async = require "candor.async"
 local paths = require "candor.paths"
 local dbm = require "candor.db"
-local json = require "candor.json"
 local B = dofile(paths.root .. "/bench/common.lua")
 
 local ROUNDS = tonumber(arg[1]) or 3
@@ -27,10 +26,6 @@ local BAD = read("examples/drafts/02-battlecard-vendor.md"):gsub("^<!%-%-.-%-%->
 
 -- A script file for tests/fake_llm/serve.lua: every step answered by purpose.
 local function script_file(dir, db, first_draft)
-  local personas = {}
-  for _, c in ipairs(require("candor.repo.persona_critics"):active(db)) do
-    personas[#personas + 1] = { critic = c.name, score = 8, feedback = "ok", strengths = { "numbers" }, weaknesses = { "price" } }
-  end
   local function e(purpose, t) t.purpose, t.delay_ms = purpose, DELAY_MS return t end
   local script = {
     e("^research:insights", { json = { capabilities = { { name = "flake detection", detail = "same-SHA flips", source = "doc" } },
@@ -43,14 +38,9 @@ local function script_file(dir, db, first_draft)
     e("^research:competitive", { json = { competitors = {}, summary = "none named" } }),
     e("^generate", { text = first_draft }),
     e("^refine", { text = GOOD }),
-    e("^judge", { json = { authenticity = { score = 8, remarks = {} }, narrative_arc = { score = 7, remarks = {} },
-      personas = personas } }),
+    e("^judge", { json = B.judge_answer(db, 8) }),
   }
-  local path = dir .. "/script.lua"
-  local f = assert(io.open(path, "w"))
-  f:write("return require('cjson').decode([==[", json.encode(script), "]==])\n")
-  f:close()
-  return path
+  return B.script_file(dir, script)
 end
 
 -- ISO 8601 UTC with milliseconds -> milliseconds since the epoch.

@@ -13,7 +13,6 @@ local uv = require "luv"
 local async = require "candor.async"
 local paths = require "candor.paths"
 local dbm = require "candor.db"
-local json = require "candor.json"
 local B = dofile(paths.root .. "/bench/common.lua")
 
 local ROUNDS = tonumber(arg[1]) or 3
@@ -24,20 +23,10 @@ require("candor.llm.limit").settings.openai = { concurrency = 200 }
 local GOOD = assert(paths.read_file(paths.root .. "/examples/drafts/05-one-pager-specific.md")):gsub("^<!%-%-.-%-%->%s*", "")
 
 local function script_file(dir, db)
-  local personas = {}
-  for _, c in ipairs(require("candor.repo.persona_critics"):active(db)) do
-    personas[#personas + 1] = { critic = c.name, score = 8, feedback = "ok", strengths = {}, weaknesses = {} }
-  end
-  local script = {
-    { purpose = "^judge", delay_ms = DELAY_MS, json = { authenticity = { score = 8, remarks = {} },
-      narrative_arc = { score = 7, remarks = {} }, personas = personas } },
+  return B.script_file(dir, {
+    { purpose = "^judge", delay_ms = DELAY_MS, json = B.judge_answer(db, 8) },
     { delay_ms = DELAY_MS, text = GOOD },
-  }
-  local path = dir .. "/script.lua"
-  local f = assert(io.open(path, "w"))
-  f:write("return require('cjson').decode([==[", json.encode(script), "]==])\n")
-  f:close()
-  return path
+  })
 end
 
 -- Every LLM call's time goes to the waiting action's own counter (its task context).
