@@ -92,7 +92,8 @@ local function one_round()
   table.sort(overheads)
   table.sort(waits)
   table.sort(cpus)
-  return { p50 = percentile(overheads, 0.5), p99 = percentile(overheads, 0.99), max = overheads[#overheads],
+  return { overheads = overheads, cpus = cpus,
+           p50 = percentile(overheads, 0.5), p99 = percentile(overheads, 0.99), max = overheads[#overheads],
            cpu50 = percentile(cpus, 0.5), cpu99 = percentile(cpus, 0.99),
            wait = percentile(waits, 0.5), wall = wall, cpu = cpu, ok = ok and failed == 0 }
 end
@@ -102,19 +103,27 @@ async.run(function()
   print(string.format("%d change-voice actions at once over %d sessions, fake provider %d ms per call, %d rounds",
     ACTIONS, SESSIONS, DELAY_MS, ROUNDS))
   local p99s, cpu99s, all_ok = {}, {}, true
+  local pooled, pooled_cpu = {}, {}   -- every action of every round: a p99 of 50 is the maximum of one burst
   for r = 1, ROUNDS do
     local x = one_round()
     p99s[#p99s + 1], cpu99s[#cpu99s + 1], all_ok = x.p99, x.cpu99, all_ok and x.ok
+    for _, v in ipairs(x.overheads) do pooled[#pooled + 1] = v end
+    for _, v in ipairs(x.cpus) do pooled_cpu[#pooled_cpu + 1] = v end
     print(string.format("  round %d: host CPU per action p50 %.2f ms, p99 %.2f ms (target p99 <= 20 ms); "
       .. "wall beyond LLM waits p50 %.1f ms, p99 %.1f ms; LLM wait %.0f ms; batch wall %.3f s, process CPU %.2f ms "
       .. "per action; versions %s", r, x.cpu50, x.cpu99, x.p50, x.p99, x.wait, x.wall, x.cpu * 1000 / ACTIONS,
       x.ok and "unique, gap-free, one active" or "BROKEN"))
   end
   table.sort(p99s)
-  table.sort(cpu99s)
-  local med_wall, med_cpu = p99s[(#p99s + 1) // 2], cpu99s[(#cpu99s + 1) // 2]
-  print(string.format("  median of the rounds' p99: host CPU %.2f ms, wall beyond LLM waits %.1f ms; target p99 <= 20 ms: %s; "
-    .. "versions: %s", med_cpu, med_wall, (med_cpu <= 20 and med_wall <= 20) and "met" or "not met",
-    all_ok and "intact in every round" or "BROKEN"))
+  table.sort(pooled)
+  table.sort(pooled_cpu)
+  local med_wall = p99s[(#p99s + 1) // 2]
+  local cpu50, cpu99 = percentile(pooled_cpu, 0.5), percentile(pooled_cpu, 0.99)
+  local wall50, wall99 = percentile(pooled, 0.5), percentile(pooled, 0.99)
+  print(string.format("  all %d actions of the %d rounds: host CPU p50 %.2f ms, p99 %.2f ms; wall beyond LLM waits p50 %.1f ms, "
+    .. "p95 %.1f ms, p99 %.1f ms (median of the rounds' own p99: %.1f ms)", #pooled, ROUNDS, cpu50, cpu99, wall50,
+    percentile(pooled, 0.95), wall99, med_wall))
+  print(string.format("  target p99 <= 20 ms: host CPU %s, wall beyond LLM waits %s; versions: %s",
+    cpu99 <= 20 and "met" or "not met", wall99 <= 20 and "met" or "not met", all_ok and "intact in every round" or "BROKEN"))
 end)
 return 0

@@ -326,7 +326,7 @@ end
 
 -- active(session_id) -> {asset_type -> active version}
 function W:active(session_id)
-  local s = self:get(session_id)
+  local s = self:own(session_id)   -- a row this user owns is not read again
   local out = {}
   for _, v in ipairs(self.R.session_versions.active(s.id)) do out[v.asset_type] = v end
   return out

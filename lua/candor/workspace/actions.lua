@@ -102,7 +102,7 @@ end
 -- The version an action starts from: the active one of asset_type (or of the
 -- session's only asset type) -> asset_type, version.
 local function starting_version(W, session, asset_type)
-  local active = W:active(session.id)
+  local active = W:active(session)
   if not asset_type then
     local types = {}
     for t in pairs(active) do types[#types + 1] = t end
