@@ -82,14 +82,8 @@ local SETTING_KEYS = { "model_profile", "model_profiles", "llm_max_concurrency",
 
 local function settings_of(opts)
   if opts.settings then return opts.settings end
-  if opts.db and not opts.setting then return M.settings(opts.db) end
-  local out = {}
-  if opts.db then
-    local S = require "candor.repo.settings"
-    for _, key in ipairs(SETTING_KEYS) do out[key] = S:get_value(opts.db, key) end
-  end
-  if opts.setting then out.model_profile = opts.setting end
-  return out
+  if opts.db then return M.settings(opts.db) end
+  return {}
 end
 
 -- settings(db) -> the settings above, read once per call: a job resolving
