@@ -22,7 +22,7 @@ M.max_content = 12000            -- characters of a post the judge reads
 M.defaults = { pain_threshold = 0.6, dedup_window_days = 30 }
 M.author_levels = { beginner = true, practitioner = true, expert = true, unknown = true }
 
-local function usage(msg) return { kind = "usage", message = msg } end
+local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
 
 ---------------------------------------------------------------- settings
 

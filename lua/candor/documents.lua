@@ -11,7 +11,7 @@ M.pdftotext = "pdftotext"   -- the program's name, looked up on PATH at each rea
 M.timeout_ms = 60000        -- a PDF that takes longer than this is given up on
 M.max_pdf_text = 64 * 1048576
 
-local function usage(msg) return { kind = "usage", message = msg } end
+local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
 
 local check_utf8 = require("candor.text").check_utf8
 

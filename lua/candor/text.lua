@@ -28,7 +28,7 @@ end
 function M.check_utf8(s, what)
   local ok, bad = utf8.len(s)
   if not ok then
-    error({ kind = "usage", message = string.format("%s is not valid UTF-8 (byte %d); save it as UTF-8 text", what, bad) }, 0)
+    error(require("candor.workflow").usage(string.format("%s is not valid UTF-8 (byte %d); save it as UTF-8 text", what, bad)), 0)
   end
   return s
 end

@@ -16,7 +16,7 @@ M.name_tier = "flash"
 
 local null = json.null
 
-local function usage(msg) return { kind = "usage", message = msg } end
+local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
 
 local check_utf8 = require("candor.text").check_utf8
 

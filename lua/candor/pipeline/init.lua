@@ -17,7 +17,7 @@ local trim = require("candor.text").trim
 
 local M = {}
 
-local function usage(msg) return { kind = "usage", message = msg } end
+local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
 
 local check_utf8 = require("candor.text").check_utf8
 

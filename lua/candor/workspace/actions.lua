@@ -19,7 +19,7 @@ M.sources = { deslop = "deslop", regenerate = "regenerate", ["change-voice"] = "
               ["multi-perspective"] = "multi_perspective", ["competitive-dive"] = "competitive_dive",
               ["community-check"] = "community_check" }
 
-local function usage(msg) return { kind = "usage", message = msg } end
+local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
 
 ---------------------------------------------------------------- the action_jobs row as a tracker
 

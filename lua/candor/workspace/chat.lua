@@ -12,7 +12,7 @@ local trim = require("candor.text").trim
 
 local M = { tier = "pro", default_budget = 12000 }
 
-local function usage(msg) return { kind = "usage", message = msg } end
+local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
 
 -- A rough token count (4 bytes a token) to keep the context within budget.
 local function tokens(s) return #s // 4 + 1 end
