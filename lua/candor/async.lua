@@ -19,12 +19,21 @@ local root_ctx = {}               -- context outside any task (CLI, REPL)
 
 local drain
 
+-- While a finished task's waiters are told, the tasks they wake are collected
+-- here and go to the head of the queue: work already under way (a caller
+-- awaiting its child) moves on before tasks that have yet to start.
+local woken_by_end = nil
+
 local function enqueue(task, ...)
   task.resume_args = table.pack(...)
   if task.queued then return end
   task.queued = true
-  ready_tail = ready_tail + 1
-  ready[ready_tail] = task
+  if woken_by_end then
+    woken_by_end[#woken_by_end + 1] = task
+  else
+    ready_tail = ready_tail + 1
+    ready[ready_tail] = task
+  end
   if not idle then idle = uv.new_idle() end
   if not idle:is_active() then idle:start(function() drain() end) end
 end
@@ -32,6 +41,10 @@ end
 local function finish(task, status, ...)
   task.status = status
   task.finished = true
+  -- cleanups and waiters run outside any task, even when this task ran nested
+  -- in its spawner's step (spawn{now = true})
+  local running = current
+  current = nil
   -- Cleanups registered with on_exit run whatever ended the task (a limit can
   -- close its coroutine without unwinding any pcall).
   local exits = task.exits
@@ -44,7 +57,18 @@ local function finish(task, status, ...)
   if task.parent then task.parent.children[task] = nil end
   local waiters = task.waiters
   task.waiters = nil
-  for _, w in ipairs(waiters or {}) do w(task) end
+  if waiters then
+    local outer = woken_by_end
+    woken_by_end = {}
+    for _, w in ipairs(waiters) do w(task) end
+    local woken = woken_by_end
+    woken_by_end = outer
+    for i = #woken, 1, -1 do
+      if outer then table.insert(outer, 1, woken[i])
+      else ready_head = ready_head - 1 ready[ready_head] = woken[i] end
+    end
+  end
+  current = running
 end
 
 local function step(task)
@@ -64,10 +88,11 @@ local function step(task)
   if task.limit then host.limit_activate(task.limit) end
   local c0 = os.clock()
   local res = table.pack(coroutine.resume(task.co, table.unpack(args, 1, args.n)))
-  -- CPU seconds this task ran, counted for it and every task above it (task.cpu)
+  -- CPU seconds this task ran, counted for it and every task above it (task.cpu);
+  -- a step nested in its spawner's is counted from the spawner up by that step
   local spent = os.clock() - c0
   local t = task
-  while t do t.cpu = t.cpu + spent t = t.parent end
+  while t and t ~= prev do t.cpu = t.cpu + spent t = t.parent end
   if task.limit then host.limit_activate(prev and prev.limit) end
   current = prev
   if coroutine.status(task.co) == "dead" then
@@ -106,8 +131,11 @@ function drain()
   if idle and idle:is_active() then idle:stop() end
 end
 
--- spawn(fn, {name =, limit =, ctx = {...}}, ...) -> task. The task starts on the
--- next turn of the scheduler; it inherits its parent's context and limit.
+-- spawn(fn, {name =, limit =, ctx = {...}, now = bool}, ...) -> task. The task
+-- starts on the next turn of the scheduler, or with now = true at once, up to
+-- its first wait, before spawn returns (so a burst of spawns sends each one's
+-- first request out without waiting for the rest of the burst). It inherits its
+-- parent's context and limit.
 function M.spawn(fn, opts, ...)
   opts = opts or {}
   local parent = current
@@ -124,7 +152,12 @@ function M.spawn(fn, opts, ...)
   task.ctx = setmetatable(opts.ctx or {}, { __index = base })
   if task.limit then host.limit_attach(task.co, task.limit) end
   if parent then parent.children[task] = true end
-  enqueue(task, ...)
+  if opts.now then
+    task.resume_args = table.pack(...)
+    step(task)
+  else
+    enqueue(task, ...)
+  end
   return task
 end
 

@@ -207,7 +207,8 @@ function M.run(wf, params, opts)
   return task
 end
 
--- start(wf, params, opts) -> task: as run, without waiting. The limits are
+-- start(wf, params, opts) -> task: as run, without waiting (the run goes up to
+-- its first wait before start returns). The limits are
 -- lifted when the task ends, then opts.on_done(task) is called (outside any
 -- task, before anyone waiting on it resumes).
 function M.start(wf, params, opts)
@@ -228,7 +229,9 @@ function M.start(wf, params, opts)
   local ctx = M.context(wf, opts)
   local task_ctx = { workflow = wf.name }
   for k, v in pairs(opts.task_ctx or {}) do task_ctx[k] = v end
-  local task = async.spawn(wf.run, { name = label, limit = limit, ctx = task_ctx }, ctx, params)
+  -- at once: when many runs start together, each one's first LLM request goes
+  -- out as it starts instead of after every other run has been set up
+  local task = async.spawn(wf.run, { name = label, limit = limit, ctx = task_ctx, now = true }, ctx, params)
   -- The hook checks the deadline while Lua runs; this timer covers a task that waits.
   local timeout_s = opts.timeout_s or limits.timeout_s or M.defaults.timeout_s
   local timer = require("luv").new_timer()

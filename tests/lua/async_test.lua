@@ -135,3 +135,68 @@ T.test("cancelled() tells code that catches errors that its task is being cancel
   T.eq(seen, { false, "stop now" })
   T.eq(async.cancelled(), nil, "outside any task: nothing is cancelled")
 end)
+
+T.test("spawn{now = true} runs the task up to its first wait before spawn returns", function()
+  local order = {}
+  local t = async.spawn(function(x)
+    order[#order + 1] = "child starts with " .. x
+    async.sleep(1)
+    order[#order + 1] = "child resumes"
+    return x * 2
+  end, { now = true }, 21)
+  order[#order + 1] = "spawn returned"
+  T.eq(t:await(), 42)
+  T.eq(order, { "child starts with 21", "spawn returned", "child resumes" })
+  -- without it, the task waits for the scheduler's next turn
+  local later = {}
+  local u = async.spawn(function() later[#later + 1] = "child" end)
+  later[#later + 1] = "spawn returned"
+  u:await()
+  T.eq(later, { "spawn returned", "child" })
+end)
+
+T.test("a task started at once may end at once; its on_done runs outside any task", function()
+  local t = async.spawn(function() error("broke at once", 0) end, { now = true })
+  T.eq(t.status, "failed")
+  T.eq(t.error, "broke at once")
+  local ok = async.spawn(function() return "done" end, { now = true })
+  T.eq(ok.results[1], "done", "it ended before spawn returned")
+  local seen = "unset"
+  local w = async.spawn(function() async.sleep(1) end, { now = true })
+  async.on_done(w, function() seen = async.current() end)
+  w:await()
+  T.eq(seen, nil)
+end)
+
+T.test("CPU of a task started at once counts once for it and once for its parent", function()
+  local function burn(ms)
+    local c0 = os.clock()
+    while os.clock() - c0 < ms / 1000 do end
+  end
+  local child
+  local parent = async.spawn(function()
+    burn(20)
+    child = async.spawn(function() burn(30) async.sleep(1) burn(10) end, { now = true })
+    child:await()
+  end)
+  parent:await()
+  T.ok(child.cpu >= 0.039 and child.cpu < 0.055, "child cpu " .. child.cpu)
+  -- the parent's own 20 ms plus the child's 40 ms: not 90 (the nested 30 counted twice)
+  T.ok(parent.cpu >= 0.059 and parent.cpu < 0.080, "parent cpu " .. parent.cpu)
+end)
+
+T.test("a task's end wakes its waiters ahead of tasks queued earlier", function()
+  local order, wake_worker = {}, nil
+  local worker = async.spawn(function()
+    async.suspend(function(wake) wake_worker = wake end)
+    order[#order + 1] = "worker ends"
+  end)
+  local waiter = async.spawn(function() worker:await() order[#order + 1] = "waiter resumes" end)
+  async.sleep(1)   -- both are waiting now
+  wake_worker()    -- the worker is queued, then three fresh tasks behind it
+  local crowd = {}
+  for i = 1, 3 do crowd[i] = async.spawn(function() order[#order + 1] = "fresh " .. i end) end
+  waiter:await()
+  for _, c in ipairs(crowd) do c:await() end
+  T.eq(order, { "worker ends", "waiter resumes", "fresh 1", "fresh 2", "fresh 3" })
+end)

@@ -177,5 +177,22 @@ T.test("a workflow file is compiled once per version: an edit is seen at once, e
   require("luv").sleep(5)
   T.write_file(path, 'return { run = function() return "two" end }')
   T.eq(run_file(path, {}).results[1], "two", "the edit is seen")
-  T.ok(workflow.start, "start exists")
+end)
+
+T.test("start runs the workflow up to its first wait before it returns; on_done sees the end", function()
+  local dir = T.tmpdir()
+  local path = write_wf(dir, "eager", [[
+    return { run = function(ctx, p)
+      p.log[#p.log + 1] = "before the wait"
+      ctx.sleep(1)
+      p.log[#p.log + 1] = "after the wait"
+      return "ended"
+    end }]])
+  local log, ended = {}, nil
+  local task = workflow.start(workflow.load(path), { log = log }, { on_done = function(t) ended = t.results[1] end })
+  T.eq(log, { "before the wait" }, "the run went as far as its first wait")
+  T.eq(ended, nil)
+  require("candor.async").join(task)
+  T.eq(log, { "before the wait", "after the wait" })
+  T.eq(ended, "ended")
 end)
