@@ -1,17 +1,41 @@
 /* db.c: core.db, SQLite connections for Lua: prepared, cached statements and rows as tables. */
 #include "db.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 #include <lauxlib.h>
+#include <uv.h>
+
+#include "host.h"
 
 #define DB_MT "candor.db"
 #define DB_STMT_MT "candor.db.stmt"
 #define DB_CACHE_MAX 256   /* cached statements per connection; the cache is flushed past this */
 
+/* Checkpoints on a worker thread. In WAL mode, the commit that finds the log
+ * past its auto-checkpoint size copies the log into the database itself:
+ * milliseconds of writes and an fsync inside whatever task committed, with the
+ * loop stopped. Instead the commit only looks at the log's size, and past the
+ * threshold a checkpoint runs on libuv's pool with its own connection. A
+ * PASSIVE checkpoint waits for no reader or writer, so commits go on meanwhile. */
+typedef struct Checkpointer {
+    uv_work_t work;
+    uv_loop_t *loop;
+    char *path;            /* the database file; owned */
+    int pages;             /* start one once this many frames are not yet copied */
+    int floor;             /* frames the last one copied (0 once the log restarts) */
+    int running;           /* queued or running on the pool */
+    int orphaned;          /* the connection closed meanwhile: the end frees this */
+    int rc, log, done;     /* the last one's result, set on the worker */
+    lua_Integer count;     /* checkpoints finished */
+    lua_Integer inline_count; /* run by the commit because the pool refused the work */
+} Checkpointer;
+
 typedef struct Db {
     sqlite3 *db;
     int cached;            /* statements in the cache */
+    Checkpointer *ck;      /* background checkpoints, when turned on */
 } Db;
 
 typedef struct DbStmt {
@@ -52,9 +76,20 @@ static void db_flush_cache(lua_State *L, int idx, Db *d) {
     d->cached = 0;
 }
 
+static void ck_free(Checkpointer *ck) {
+    free(ck->path);
+    free(ck);
+}
+
 /* Same function for __gc, __close and close(): closing twice is harmless. */
 static int db_close(lua_State *L) {
     Db *d = luaL_checkudata(L, 1, DB_MT);
+    if (d->ck) {
+        if (d->db) sqlite3_wal_hook(d->db, NULL, NULL);
+        if (d->ck->running) d->ck->orphaned = 1;   /* its end frees it */
+        else ck_free(d->ck);
+        d->ck = NULL;
+    }
     if (d->db) {
         db_flush_cache(L, 1, d);
         sqlite3_close_v2(d->db);
@@ -77,6 +112,7 @@ static int db_open(lua_State *L) {
     Db *d = lua_newuserdatauv(L, sizeof *d, 2);   /* owner first, then the resource */
     d->db = NULL;
     d->cached = 0;
+    d->ck = NULL;
     luaL_setmetatable(L, DB_MT);
     lua_newtable(L);
     lua_setiuservalue(L, -2, 1);
@@ -415,6 +451,104 @@ static int db_tostring(lua_State *L) {
     return 1;
 }
 
+/* ---- background checkpoints ---- */
+
+static void ck_work(uv_work_t *w) {
+    Checkpointer *ck = w->data;
+    sqlite3 *c = NULL;
+    ck->log = ck->done = -1;
+    ck->rc = sqlite3_open_v2(ck->path, &c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* a first read opens the log: until then the connection is not in WAL mode */
+    if (ck->rc == SQLITE_OK) ck->rc = sqlite3_exec(c, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL);
+    if (ck->rc == SQLITE_OK)
+        ck->rc = sqlite3_wal_checkpoint_v2(c, NULL, SQLITE_CHECKPOINT_PASSIVE, &ck->log, &ck->done);
+    sqlite3_close_v2(c);
+}
+
+static void ck_after(uv_work_t *w, int status) {
+    Checkpointer *ck = w->data;
+    ck->running = 0;
+    if (ck->orphaned) { ck_free(ck); return; }
+    if (status == 0) ck->count++;
+    if (status == 0 && ck->rc == SQLITE_OK && ck->done > 0) ck->floor = ck->done;
+}
+
+/* After every commit, on the loop thread: pages = frames in the log. */
+static int ck_on_commit(void *arg, sqlite3 *db, const char *name, int pages) {
+    Checkpointer *ck = arg;
+    if (strcmp(name, "main") != 0) return SQLITE_OK;
+    if (pages < ck->floor) ck->floor = 0;   /* the log started again from its beginning */
+    if (pages - ck->floor < ck->pages) return SQLITE_OK;
+    if (ck->running) return SQLITE_OK;   /* the next commit after it ends looks again */
+    ck->running = 1;
+    if (uv_queue_work(ck->loop, &ck->work, ck_work, ck_after) == 0) return SQLITE_OK;
+    /* the pool refused: copy the log here, as SQLite's own auto-checkpoint would */
+    ck->running = 0;
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK && done > 0)
+        ck->floor = done;
+    ck->inline_count++;
+    return SQLITE_OK;
+}
+
+/* checkpoint_in_background(pages): from now on, a log of this many frames not
+ * yet copied is checkpointed on a worker thread instead of by the commit. Only
+ * for a file database in WAL mode; 0 turns it off (SQLite's own auto-checkpoint
+ * of 1000 pages returns). */
+static int db_checkpoint_in_background(lua_State *L) {
+    Db *d = db_check(L, 1);
+    lua_Integer pages = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, pages >= 0 && pages <= 1000000, 2, "pages must be between 0 and 1000000");
+    if (pages == 0) {
+        if (d->ck) {
+            sqlite3_wal_autocheckpoint(d->db, 1000);   /* replaces our hook */
+            if (d->ck->running) d->ck->orphaned = 1; else ck_free(d->ck);
+            d->ck = NULL;
+        }
+        return 0;
+    }
+    const char *path = sqlite3_db_filename(d->db, "main");
+    if (!path || !*path) return luaL_error(L, "background checkpoints need a database file, not an in-memory one");
+    if (!d->ck) {
+        Checkpointer *ck = calloc(1, sizeof *ck);
+        char *copy = ck ? strdup(path) : NULL;
+        if (!copy) { free(ck); return luaL_error(L, "out of memory"); }
+        ck->path = copy;
+        ck->loop = &host_of(L)->loop;
+        ck->work.data = ck;
+        d->ck = ck;
+        sqlite3_wal_hook(d->db, ck_on_commit, ck);
+    }
+    d->ck->pages = (int)pages;
+    return 0;
+}
+
+/* checkpoints() -> {background =, inline =, running =, last_log =, last_copied =,
+ * last_error =} | nil when background checkpoints are off */
+static int db_checkpoints(lua_State *L) {
+    Db *d = db_check(L, 1);
+    Checkpointer *ck = d->ck;
+    if (!ck) { lua_pushnil(L); return 1; }
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, ck->count);
+    lua_setfield(L, -2, "background");
+    lua_pushinteger(L, ck->inline_count);
+    lua_setfield(L, -2, "inline");
+    lua_pushboolean(L, ck->running);
+    lua_setfield(L, -2, "running");
+    if (!ck->running && ck->count > 0) {
+        lua_pushinteger(L, ck->log);
+        lua_setfield(L, -2, "last_log");
+        lua_pushinteger(L, ck->done);
+        lua_setfield(L, -2, "last_copied");
+        if (ck->rc != SQLITE_OK) {
+            lua_pushstring(L, sqlite3_errstr(ck->rc));
+            lua_setfield(L, -2, "last_error");
+        }
+    }
+    return 1;
+}
+
 static int db_sqlite_version(lua_State *L) {
     lua_pushstring(L, sqlite3_libversion());
     return 1;
@@ -432,6 +566,8 @@ static const luaL_Reg db_methods[] = {
     {"filename", db_filename},
     {"readonly", db_readonly},
     {"is_open", db_is_open},
+    {"checkpoint_in_background", db_checkpoint_in_background},
+    {"checkpoints", db_checkpoints},
     {"close", db_close},
     {NULL, NULL}
 };

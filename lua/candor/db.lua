@@ -6,6 +6,10 @@ local host = require "core.host"
 
 local M = { null = core.null }
 
+-- Frames of WAL not yet copied into the database that start a background
+-- checkpoint: the size of SQLite's own auto-checkpoint.
+M.checkpoint_pages = 1000
+
 local methods = core.methods
 local savepoint_seq = 0
 
@@ -119,8 +123,11 @@ function M.open(path, opts)
   local ok, perr = pcall(function()
     db:exec("PRAGMA foreign_keys = ON")
     if not opts.readonly then
-      db:exec("PRAGMA journal_mode = WAL")
+      local mode = db:value("PRAGMA journal_mode = WAL")
       db:exec("PRAGMA synchronous = NORMAL")
+      -- the log is copied into the database on a worker thread, not by
+      -- whichever commit finds it long (a stop of the loop for milliseconds)
+      if mode == "wal" then db:checkpoint_in_background(M.checkpoint_pages) end
       -- Big transactions (a pipeline's llm_calls, a discovery run) spill out of
       -- SQLite's default 2 MB page cache; memory is only taken as pages are used.
       db:exec("PRAGMA cache_size = -65536")

@@ -225,3 +225,90 @@ T.test("paths.dirname of a file at the root is /", function()
   T.eq(paths.dirname("c.db"), ".")
   T.eq(paths.dirname("/a/b/c.db"), "/a/b")
 end)
+
+-- Background checkpoints: the log is copied on a worker thread, not by a commit.
+local function wal_db(pages)
+  local path = T.tmpdir() .. "/ck.db"
+  local db = assert(core.open(path))
+  T.eq(db:value("PRAGMA journal_mode = WAL"), "wal")
+  db:exec("PRAGMA synchronous = NORMAL")
+  db:exec("CREATE TABLE b (id INTEGER PRIMARY KEY, data BLOB)")
+  db:checkpoint_in_background(pages)
+  return db, path
+end
+
+local function wait_checkpoints(db, n)
+  local async = require "candor.async"
+  for _ = 1, 400 do
+    local c = db:checkpoints()
+    if c.background >= n and not c.running then return c end
+    async.sleep(5)
+  end
+  error("no background checkpoint finished within 2 s")
+end
+
+local function file_size(path)
+  local st = require("luv").fs_stat(path)
+  return st and st.size or 0
+end
+
+T.test("background checkpoints copy the log off the loop thread and keep it from growing", function()
+  local async = require "candor.async"
+  local db, path = wal_db(20)
+  T.eq(db:checkpoints().background, 0)
+  local blob = string.rep("x", 3000)   -- a few pages a row
+  for i = 1, 60 do db:run("INSERT INTO b (data) VALUES (?)", blob .. i) end
+  local c = wait_checkpoints(db, 1)
+  T.ok(c.last_copied > 0 and c.last_copied <= c.last_log, "copied " .. tostring(c.last_copied) .. " of " .. tostring(c.last_log))
+  T.eq(c.last_error, nil)
+  T.eq(c.inline, 0, "no commit had to copy the log itself")
+  -- copied frames are reused: the log starts again from its beginning instead
+  -- of growing like one that is never checkpointed (the same writes, measured)
+  local function rounds(d, wait)
+    for round = 1, 20 do
+      for i = 1, 30 do d:run("INSERT INTO b (data) VALUES (?)", blob .. round .. ":" .. i) end
+      if wait then wait(round) else async.sleep(1) end
+    end
+  end
+  rounds(db, function(round) wait_checkpoints(db, c.background + round) end)
+  local never, never_path = wal_db(0)
+  never:exec("PRAGMA wal_autocheckpoint = 0")
+  rounds(never)
+  local ours, unbounded = file_size(path .. "-wal"), file_size(never_path .. "-wal")
+  T.ok(ours < unbounded / 2, string.format("the log is %d bytes; never checkpointed it is %d", ours, unbounded))
+  never:close()
+  db:close()
+  local again = assert(core.open(path))
+  T.eq(again:value("SELECT count(*) FROM b"), 660, "every row is there after reopening")
+  again:close()
+end)
+
+T.test("closing a database while its checkpoint runs is safe; 0 turns them off; in-memory is refused", function()
+  local async = require "candor.async"
+  local db, path = wal_db(5)
+  local blob = string.rep("y", 3000)
+  db:exec("BEGIN")
+  for i = 1, 400 do db:run("INSERT INTO b (data) VALUES (?)", blob .. i) end
+  db:exec("COMMIT")   -- starts a checkpoint of ~400 pages
+  T.eq(db:checkpoints().running, true)
+  db:close()          -- the worker's end frees what the connection shared with it
+  async.sleep(50)
+  local again = assert(core.open(path))
+  T.eq(again:value("SELECT count(*) FROM b"), 400)
+  again:exec("PRAGMA journal_mode = WAL")
+  again:checkpoint_in_background(10)
+  T.ok(again:checkpoints(), "on")
+  again:checkpoint_in_background(0)
+  T.eq(again:checkpoints(), nil, "off: SQLite's own auto-checkpoint is back")
+  again:close()
+  T.raises(function() assert(core.open(":memory:")):checkpoint_in_background(10) end, "need a database file")
+  T.raises(function() mem():checkpoint_in_background(-1) end, "between 0 and 1000000")
+end)
+
+T.test("candor.db turns background checkpoints on for its file databases", function()
+  local db = dbm.open(T.tmpdir() .. "/c.db")
+  local c = db:checkpoints()
+  T.ok(c, "on")
+  T.eq(c.background, 0)
+  db:close()
+end)
