@@ -21,10 +21,9 @@ function M.roots()
   return roots
 end
 
+-- exists(path) -> true when path (a file or a directory) can be read.
 function M.exists(path)
-  local f = io.open(path, "r")
-  if f then f:close() return true end
-  return false
+  return require("luv").fs_access(path, "R") == true
 end
 
 function M.is_file(path)

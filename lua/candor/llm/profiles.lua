@@ -61,11 +61,20 @@ end
 -- The user's config file, if any: {profiles = {...}, profile = "name"}.
 function M.config_path() return paths.config_home() .. "/config.lua" end
 
+-- Compiled once per version of the file (every LLM call resolves a profile);
+-- each read runs it afresh, so callers never share its tables.
+local compiled = {}
+
 function M.user_config()
   local path = M.config_path()
-  if not paths.exists(path) then return {}, nil end
-  local chunk, err = loadfile(path, "t", {})
-  if not chunk then error("config file " .. err, 0) end
+  local text, stamp = paths.read_cached(path)
+  if not text then return {}, nil end
+  if compiled.path ~= path or compiled.stamp ~= stamp then
+    local fn, err = load(text, "@" .. path, "t", {})
+    if not fn then error("config file " .. err, 0) end
+    compiled.path, compiled.stamp, compiled.fn = path, stamp, string.dump(fn)
+  end
+  local chunk = load(compiled.fn, "@" .. path, "b", {})
   local ok, cfg = pcall(chunk)
   if not ok then error("config file " .. path .. ": " .. tostring(cfg), 0) end
   if type(cfg) ~= "table" then error("config file " .. path .. " must return a table", 0) end
