@@ -4,13 +4,12 @@
 local uv = require "luv"
 local host = require "core.host"
 local json = require "candor.json"
+local tracker = require "candor.tracker"
 local R = require "candor.repo.generation_jobs"
 
 local M = {}
 
-M.throttle_ms = 50   -- writes closer together than this are merged (the last one lands within it)
-
-local STEP_STATUS = { done = true, failed = true, skipped = true, fallback = true }
+M.throttle_ms = tracker.throttle_ms   -- to read; set candor.tracker.throttle_ms to change it
 
 local active = {}    -- job id -> tracker, for the jobs this process is running
 
@@ -25,8 +24,6 @@ local function context_of(row)
   if type(pc) ~= "table" then return {} end
   return pc
 end
-
-local function elapsed_ms(t0) return whole((host.clock() - t0) * 1000 + 0.5) end
 
 -- ISO 8601 (UTC) -> seconds since the epoch, or nil.
 function M.iso_seconds(s)
@@ -85,11 +82,11 @@ local function stale_message(row)
   return who .. " stopped before it finished; nothing it had not stored was kept"
 end
 
--- Steps still running end as failed when their job does.
-local function close_open_steps(steps, now)
+-- Steps still running end (as failed unless told) when their job does.
+local function close_open_steps(steps, now, status)
   for _, s in ipairs(type(steps) == "table" and steps or {}) do
     if type(s) == "table" and s.status == "running" then
-      s.status = "failed"
+      s.status = status or "failed"
       s.ended_at = now
       local t0 = M.iso_seconds(s.started_at)
       local t1 = M.iso_seconds(now)
@@ -119,69 +116,10 @@ end
 
 -- The tracker -------------------------------------------------------------
 
-local Job = {}
+-- A generation job's tracker: candor.tracker's, its steps in pipeline_steps,
+-- and the job's own ends (complete, fail).
+local Job = setmetatable({}, { __index = tracker.Tracker })
 Job.__index = Job
-
-local Step = {}
-Step.__index = Step
-
--- Writes the dirty fields now: one small UPDATE. Inside a transaction (which
--- might roll back, and hides the row from watchers until it commits) the write
--- waits for the timer instead, and flush returns false.
-function Job:flush()
-  if not next(self.dirty) then return true end
-  if not self.db:is_open() then self.dirty = {} return true end   -- the run's database is gone
-  if self.db:in_transaction() then self:arm(M.throttle_ms) return false end
-  local fields = {}
-  for k in pairs(self.dirty) do
-    if k == "pipeline_steps" then fields[k] = json.array(self.list)
-    elseif k == "current_step" then fields[k] = self.row.current_step or json.null
-    else fields[k] = self.row[k] end
-  end
-  self.dirty = {}
-  self.last_write = host.clock()
-  R:update(self.db, self.id, fields)
-  return true
-end
-
-function Job:arm(ms)
-  if self.timer_armed then return end
-  if not self.timer then
-    self.timer = uv.new_timer()
-    self.timer:unref()   -- a pending progress line never keeps the process alive
-  end
-  self.timer_armed = true
-  uv.update_time()
-  self.timer:start(math.max(1, math.ceil(ms)), 0, function()
-    self.timer_armed = false
-    local ok, err = pcall(self.flush, self)
-    if not ok then
-      self.write_error = err
-      io.stderr:write("candor: could not record progress of job ", self.id, ": ", tostring(err), "\n")
-    elseif self.finished and not self.timer_armed then
-      self:close_timer()
-    end
-  end)
-end
-
--- Marks fields dirty and writes them, at once or (throttled) within throttle_ms.
-function Job:save(names, throttled)
-  if self.finished then return end
-  for _, k in ipairs(names) do self.dirty[k] = true end
-  local since = (host.clock() - self.last_write) * 1000
-  if throttled and since < M.throttle_ms then
-    self:arm(M.throttle_ms - since)
-    return
-  end
-  self:flush()
-end
-
-function Job:close_timer()
-  if self.timer then
-    if not self.timer:is_closing() then self.timer:close() end
-    self.timer, self.timer_armed = nil, false
-  end
-end
 
 -- track(db, row_or_id) -> tracker, or nil, message when the job cannot start.
 function M.track(db, job)
@@ -204,114 +142,16 @@ function M.track(db, job)
     return row
   end)
   if not row then return nil, err end
-  local t = setmetatable({ db = db, id = id, row = row, list = row.pipeline_steps, pct = 0, dirty = {},
-    last_write = host.clock(), finished = false }, Job)
+  local t = tracker.new(db, row, { repo = R, steps_column = "pipeline_steps" }, Job)
   active[id] = t
   return t
 end
 
--- progress(pct [, step]): pct clamped to 0..100 and never lower than before.
-function Job:progress(pct, step)
-  pct = tonumber(pct) or self.pct
-  pct = whole(math.max(self.pct, math.min(100, math.max(0, pct))))
-  local names = {}
-  if pct ~= self.pct then
-    self.pct = pct
-    self.row.progress = pct
-    names[#names + 1] = "progress"
-  end
-  if step ~= nil and tostring(step) ~= self.row.current_step then
-    self.row.current_step = tostring(step)
-    names[#names + 1] = "current_step"
-  end
-  if #names > 0 then self:save(names, true) end
-  return pct
-end
-
-function Job:steps() return self.list end
-
--- begin(name, info) -> step: appended to the steps log as running.
-function Job:begin(name, info)
-  local entry = { name = tostring(name), started_at = host.now(), status = "running" }
-  for k, v in pairs(info or {}) do
-    if entry[k] == nil then entry[k] = v end
-  end
-  self.list[#self.list + 1] = entry
-  self:save({ "pipeline_steps" }, true)
-  return setmetatable({ job = self, entry = entry, t0 = host.clock() }, Step)
-end
-
--- add_tokens(input, output, model): sums tokens, records each distinct model
--- (a "provider:model" string or a table with provider and model).
-function Step:add_tokens(input, output, model)
-  local e = self.entry
-  e.input_tokens = (e.input_tokens or 0) + whole(tonumber(input) or 0)
-  e.output_tokens = (e.output_tokens or 0) + whole(tonumber(output) or 0)
-  if type(model) == "table" then
-    model = model.provider and model.model and (model.provider .. ":" .. model.model) or model.model
-  end
-  if type(model) == "string" and model ~= "" then
-    e.models = e.models or json.array {}
-    local seen = false
-    for _, m in ipairs(e.models) do if m == model then seen = true break end end
-    if not seen then e.models[#e.models + 1] = model end
-  end
-  self.job:save({ "pipeline_steps" }, true)
-end
-
--- iteration{n =, scores =, pass =, failing = ...}: one round of a refine loop.
-function Step:iteration(t)
-  local e = self.entry
-  e.iterations = e.iterations or json.array {}
-  e.iterations[#e.iterations + 1] = t
-  self.job:save({ "pipeline_steps" }, true)
-end
-
--- finish([status [, extra]]): "done" (default), "failed", "skipped" or "fallback".
--- A step already finished (say, by job:fail) stays as it is: returns false.
-function Step:finish(status, extra)
-  status = status or "done"
-  if not STEP_STATUS[status] then
-    error("step:finish: status must be done, failed, skipped or fallback, not '" .. tostring(status) .. "'", 2)
-  end
-  local e = self.entry
-  if e.status ~= "running" then return false end
-  e.status = status
-  e.ended_at = host.now()
-  e.duration_ms = elapsed_ms(self.t0)
-  for k, v in pairs(extra or {}) do
-    if k ~= "name" and k ~= "started_at" then e[k] = v end
-  end
-  self.job:save({ "pipeline_steps" }, true)
-  return true
-end
-
 local function finish_job(self, fields, step_status)
   if self.finished then return false end
-  local now = host.now()
-  for _, e in ipairs(self.list) do
-    if e.status == "running" then
-      e.status = step_status
-      e.ended_at = now
-      local t0, t1 = M.iso_seconds(e.started_at), M.iso_seconds(now)
-      e.duration_ms = t0 and t1 and whole((t1 - t0) * 1000 + 0.5) or nil
-    end
-  end
-  fields.completed_at = now
-  local names = { "pipeline_steps" }
-  for k, v in pairs(fields) do
-    self.row[k] = v
-    names[#names + 1] = k
-  end
-  for _, k in ipairs(names) do self.dirty[k] = true end
-  self:close_timer()
-  if not self:flush() then
-    -- inside a transaction: land the final write as soon as it is over, and let
-    -- it keep the loop alive until then
-    self:arm(1)
-    self.timer:ref()
-  end
-  self.finished = true
+  fields.completed_at = host.now()
+  close_open_steps(self.list, fields.completed_at, step_status)
+  self:close(fields)
   active[self.id] = nil
   return true
 end

@@ -49,15 +49,22 @@ T.test("deslop replaces only the flagged spans, byte for byte elsewhere, and sco
       if rep == "" and before:match(" $") and after:match("^[ ,.;:]") then before = before:sub(1, -2) end
       expected = before .. rep .. after
     end
-    local result = run(W, s.id, "deslop")
+    local heard = {}
+    local result = run(W, s.id, "deslop", { on_progress = function(pct, step) heard[#heard + 1] = pct .. " " .. step end })
     local v = active(W, s.id)
     T.eq({ v.version_number, v.source, result.version_number }, { 3, "deslop", 3 })
     T.eq(v.content, expected)
     T.eq(v.source_detail.replaced, 3)
     T.ok(v.slop_score and v.authenticity_score and v.persona_avg_score, "scored, judges included")
     T.eq(F.calls(fake, "^deslop"), 1)
-    local job = db:first("SELECT * FROM action_jobs WHERE action_name = 'deslop'")
-    T.eq({ job.status, job.progress }, { "completed", 100 })
+    local job = require("candor.repo.action_jobs"):list(db, { action_name = "deslop" })[1]
+    T.eq({ job.status, job.progress, job.current_step }, { "completed", 100, "done" })
+    -- the action's tracker (candor.tracker): each step's begin is heard, and the
+    -- steps log, with the tokens and model of the step's call, is in the result
+    T.eq({ heard[1], heard[2], heard[#heard] }, { "20 rewriting " .. #flagged .. " flagged spans", "20 deslop", "95 storing the new version" })
+    local st = job.result.steps[1]
+    T.eq({ #job.result.steps, st.name, st.status, st.models }, { 1, "deslop", "done", { "openai:fake-model" } })
+    T.ok(st.input_tokens > 0 and st.duration_ms >= 0 and st.ended_at, "tokens, duration and end recorded")
   end)
   db:close()
 end)

@@ -9,6 +9,7 @@ local host = require "core.host"
 local pipeline = require "candor.pipeline"
 local judge = require "candor.pipeline.judge"
 local steps = require "candor.workspace.steps"
+local tracker = require "candor.tracker"
 
 local M = {}
 
@@ -23,79 +24,16 @@ local usage = require("candor.workflow").usage   -- the error a command turns in
 
 ---------------------------------------------------------------- the action_jobs row as a tracker
 
--- The same methods as a generation job's tracker (candor.jobs), written to
--- action_jobs: progress and current step live; the steps go into the result.
-local Tracker = {}
-Tracker.__index = Tracker
-
-local Step = {}
-Step.__index = Step
-
 local live = {}   -- ids of the action jobs this process is running
 
-local function tracker(db, row)
-  return setmetatable({ db = db, id = row.id, row = row, pct = 0, list = {}, pending = {}, last = 0 }, Tracker)
+-- track(db, row) -> the action_jobs row as a tracker (candor.tracker, the same
+-- methods as a generation job's): progress and current step live, each step's
+-- begin its current step; the steps go into the result when the action ends.
+function M.track(db, row)
+  return tracker.new(db, row, { repo = require "candor.repo.action_jobs", begin_is_current = true })
 end
 
-M.throttle_ms = 50   -- progress writes closer together than this are merged; the last one lands
-
--- update(fields): written at once, with any progress still waiting.
-function Tracker:update(fields)
-  for k, v in pairs(self.pending) do if fields[k] == nil then fields[k] = v end end
-  self.pending = {}
-  self.last = host.clock()
-  require("candor.repo.action_jobs"):update(self.db, self.id, fields)
-end
-
--- soft(fields): progress, written within throttle_ms (a luv timer, unref'd).
-function Tracker:soft(fields)
-  for k, v in pairs(fields) do self.pending[k] = v end
-  local since = (host.clock() - self.last) * 1000
-  if since >= M.throttle_ms then return self:update {} end
-  if self.timer then return end
-  local uv = require "luv"
-  self.timer = uv.new_timer()
-  self.timer:unref()
-  self.timer:start(math.ceil(M.throttle_ms - since), 0, function()
-    self.timer:close()
-    self.timer = nil
-    if next(self.pending) and self.db:is_open() then pcall(self.update, self, {}) end
-  end)
-end
-
-function Tracker:progress(pct, step)
-  pct = math.floor(math.max(self.pct, math.min(100, tonumber(pct) or self.pct)))
-  self.pct = pct
-  self:soft { progress = pct, current_step = step or json.null }
-  if self.on_progress then self.on_progress(pct, step) end
-end
-
-function Tracker:begin(name)
-  local entry = { name = name, started_at = host.now(), status = "running" }
-  self.list[#self.list + 1] = entry
-  self:soft { current_step = name }
-  if self.on_progress then self.on_progress(self.pct, name) end
-  return setmetatable({ entry = entry, t0 = host.clock() }, Step)
-end
-
-function Step:add_tokens(input, output, model)
-  local e = self.entry
-  e.input_tokens, e.output_tokens = (e.input_tokens or 0) + input, (e.output_tokens or 0) + output
-  e.model = model
-end
-
-function Step:iteration(it)
-  self.entry.iterations = self.entry.iterations or {}
-  table.insert(self.entry.iterations, it)
-end
-
-function Step:finish(status, extra)
-  local e = self.entry
-  if e.status ~= "running" then return false end
-  e.status, e.duration_ms = status or "done", math.floor((host.clock() - self.t0) * 1000 + 0.5)
-  for k, v in pairs(extra or {}) do e[k] = v end
-  return true
-end
+M.throttle_ms = tracker.throttle_ms   -- to read; set candor.tracker.throttle_ms to change it
 
 ---------------------------------------------------------------- running an action
 
@@ -222,7 +160,7 @@ function M.start(W, session_id, name, opts)
     action_name = name, status = "running", current_step = "starting", progress = 0,
     result = { runner = require("candor.jobs").this_runner() } })
   live[row.id] = true
-  run.job = tracker(W.db, row)
+  run.job = M.track(W.db, row)
   run.job.on_progress = opts.on_progress
   -- The workflow's own task is the action's; what it ends with is written when
   -- it ends (task.action_result or task.action_error), with no task in between.
@@ -233,7 +171,7 @@ function M.start(W, session_id, name, opts)
       if t.status ~= "done" then
         local e = t.error
         t.action_error = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
-        run.job:update { status = "failed", error_message = t.action_error, result = { steps = json.array(run.job.list) } }
+        run.job:close { status = "failed", error_message = t.action_error, result = { steps = json.array(run.job.list) } }
         return
       end
       local out = t.results[1]
@@ -244,7 +182,7 @@ function M.start(W, session_id, name, opts)
       elseif type(out) == "table" then
         for k, v in pairs(out) do result[k] = v end
       end
-      run.job:update { status = "completed", progress = 100, current_step = "done", result = result }
+      run.job:close { status = "completed", progress = 100, current_step = "done", result = result }
       t.action_result = result
     end)
     if not ok then t.action_error = "could not record the action's end: " .. tostring(err) end
