@@ -1,15 +1,20 @@
 -- candor session as a user meets it: every subcommand against the fake provider,
--- $EDITOR as a small shell script, usage errors (exit 2), unknown ids and users (exit 1).
+-- $VISUAL/$EDITOR as a small shell script on a pseudo-terminal, edits piped in,
+-- usage errors (exit 2), unknown ids and users (exit 1).
 local T = require "candor.testing"
 local json = require "candor.json"
 local F = dofile(T.root .. "/tests/lua/pipeline_fixture.lua")
 local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
 local dbm = require "candor.db"
 
+-- extra: variables to set; false in it unsets one (EDITOR = false: no $EDITOR at all).
 local function env(dir, fake, extra)
-  local e = { CANDOR_LLM_CACHE = dir .. "/llm-cache.db", EDITOR = "true" }
+  local e, unset = { CANDOR_LLM_CACHE = dir .. "/llm-cache.db", EDITOR = "true" }, { "VISUAL" }
   for k, v in pairs(extra or {}) do e[k] = v end
-  local o = T.fake_cli_env(dir, fake, e, { "VISUAL" })
+  for k, v in pairs(e) do
+    if v == false then e[k] = nil unset[#unset + 1] = k end
+  end
+  local o = T.fake_cli_env(dir, fake, e, unset)
   for i, name in ipairs(o.unset) do if name == "CANDOR_LLM_CACHE" then table.remove(o.unset, i) break end end
   return o
 end
@@ -20,8 +25,32 @@ local function seeded(dir)
   return db
 end
 
-local function run(dir, fake, argv, extra)
-  return T.candor_async(argv, env(dir, fake, extra))
+local function run(dir, fake, argv, extra, stdin)
+  local o = env(dir, fake, extra)
+  o.stdin = stdin
+  return T.candor_async(argv, o)
+end
+
+-- As run(), with standard input a terminal: a pseudo-terminal from script(1)
+-- (util-linux), since edit opens an editor only on a terminal. Output still goes
+-- to files, so it reads as run()'s does. Call inside a task (the fake answers).
+local function run_on_terminal(dir, fake, argv, extra)
+  local uv = require "luv"
+  local async = require "candor.async"
+  local o = env(dir, fake, extra)
+  local parts = { "env" }
+  for _, k in ipairs(o.unset) do parts[#parts + 1] = "-u " .. k end
+  for k, v in pairs(o.env) do parts[#parts + 1] = T.shell_quote(k .. "=" .. v) end
+  parts[#parts + 1] = T.shell_quote(T.binary)
+  for _, a in ipairs(argv) do parts[#parts + 1] = T.shell_quote(a) end
+  local out = T.tmpdir()
+  local inner = table.concat(parts, " ") .. " >" .. out .. "/out 2>" .. out .. "/err"
+  local cmd = "SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " /dev/null </dev/null >/dev/null 2>&1"
+  local code = async.suspend(function(wake)
+    local handle
+    handle = uv.spawn("/bin/sh", { args = { "-c", cmd } }, function(c) handle:close() wake(c) end)
+  end)
+  return { code = code, out = T.read_file(out .. "/out") or "", err = T.read_file(out .. "/err") or "" }
 end
 
 T.test("session CLI: new generates and names; list, show, versions, rename, archive, export, delete", function()
@@ -91,7 +120,7 @@ T.test("session CLI: new generates and names; list, show, versions, rename, arch
   fake.close()
 end)
 
-T.test("session CLI: edit through $EDITOR, activate, diff; no change; a failing editor saves nothing", function()
+T.test("session CLI: edit on a terminal through $EDITOR, activate, diff; no change; a failing editor saves nothing", function()
   local dir = T.tmpdir()
   local db = seeded(dir)
   local fake = Fake.start(F.script(db))
@@ -106,16 +135,16 @@ T.test("session CLI: edit through $EDITOR, activate, diff; no change; a failing 
   -- the editor appends a line to the file it is given
   local editor = T.write_file(dir .. "/ed.sh", "#!/bin/sh\nprintf '\\nWe measured 3 re-runs a day on 1,200 builds.\\n' >> \"$1\"\n")
   os.execute("chmod +x " .. T.shell_quote(editor))
-  r = run(dir, fake, { "session", "edit", id }, { EDITOR = editor })
+  r = run_on_terminal(dir, fake, { "session", "edit", id }, { EDITOR = editor })
   T.eq(r.code, 0, r.err)
   T.contains(r.out, "battlecard v2 saved: slop ")
   T.contains(r.out, "judged: authenticity 8.0, persona fit 8.0; gates pass")
   -- EDITOR with an argument runs through the shell, as git does
-  r = run(dir, fake, { "session", "edit", id, "--asset", "battlecard" }, { EDITOR = "sh " .. T.shell_quote(editor) })
+  r = run_on_terminal(dir, fake, { "session", "edit", id, "--asset", "battlecard" }, { EDITOR = "sh " .. T.shell_quote(editor) })
   T.eq(r.code, 0, r.err)
   T.contains(r.out, "battlecard v3 saved")
-  T.contains(run(dir, fake, { "session", "edit", id }).out, "no change")
-  r = run(dir, fake, { "session", "edit", id }, { EDITOR = "false" })
+  T.contains(run_on_terminal(dir, fake, { "session", "edit", id }).out, "no change")
+  r = run_on_terminal(dir, fake, { "session", "edit", id }, { EDITOR = "false" })
   T.eq(r.code, 1)
   T.contains(r.err, "the editor 'false' exited with status 1; nothing was saved")
 
@@ -133,6 +162,73 @@ T.test("session CLI: edit through $EDITOR, activate, diff; no change; a failing 
   r = run(dir, fake, { "session", "diff", id, versions[3].id, "1" })
   T.eq(r.code, 0, r.err)
   T.contains(r.out, "--- v3 (edit)\n+++ v1 (generation)")
+  fake.close()
+end)
+
+T.test("session CLI: edit reads piped text, never an editor; empty input saves nothing", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local fake = Fake.start(F.script(db))
+  db:close()
+  local r = run(dir, fake, { "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--pipeline", "standard", "--name", "Flakes", "--json" })
+  T.eq(r.code, 0, r.err)
+  local id = json.decode(r.out).session.id
+  local function versions() return json.decode(run(dir, fake, { "session", "versions", id, "--json" }).out) end
+  local text = "Flaky tests cost us 3 re-runs a day on 1,200 builds.\nQuarantine them; keep the signal.\n"
+  -- EDITOR=false would fail the edit if it ran: piped input is the text itself
+  r = run(dir, fake, { "session", "edit", id }, { EDITOR = "false" }, text)
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v2 saved: slop ")
+  T.contains(r.out, "judged: authenticity")
+  local vs = versions()
+  T.eq({ #vs, vs[2].source, vs[2].content, vs[2].is_active }, { 2, "edit", (text:gsub("%s+$", "")), true })
+  T.contains(run(dir, fake, { "session", "edit", id, "--asset", "battlecard" }, nil, text).out, "no change")
+  for _, empty in ipairs { "", " \n\t\n" } do
+    r = run(dir, fake, { "session", "edit", id }, { EDITOR = false }, empty)
+    T.eq(r.code, 2, "empty input is a usage error: " .. r.err)
+    T.contains(r.err, "session edit: the text read from standard input is empty; nothing was saved")
+  end
+  -- /dev/null, as under cron with no $EDITOR: an error at once, no vi waiting for a terminal
+  r = run(dir, fake, { "session", "edit", id }, { EDITOR = false })
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "is empty; nothing was saved")
+  T.eq(#versions(), 2, "nothing written by the refusals")
+  r = run(dir, fake, { "session", "edit", id }, nil, "\255 not UTF-8\n")
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "not valid UTF-8")
+  T.eq(#versions(), 2)
+  fake.close()
+end)
+
+T.test("session CLI: on a terminal edit runs $VISUAL before $EDITOR, and vi when neither is set", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local fake = Fake.start(F.script(db))
+  db:close()
+  local r = run(dir, fake, { "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--pipeline", "standard", "--name", "Flakes", "--json" })
+  T.eq(r.code, 0, r.err)
+  local id = json.decode(r.out).session.id
+  local function appender(path, line)
+    T.write_file(path, "#!/bin/sh\nprintf '\\n" .. line .. "\\n' >> \"$1\"\n")
+    os.execute("chmod +x " .. T.shell_quote(path))
+    return path
+  end
+  local visual = appender(dir .. "/visual.sh", "Written in VISUAL: 40 minutes a day.")
+  r = run_on_terminal(dir, fake, { "session", "edit", id }, { VISUAL = visual, EDITOR = "false" })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v2 saved")
+  -- a vi of our own first on PATH stands in for the real one
+  T.ok(os.execute("mkdir -p " .. T.shell_quote(dir .. "/bin")))
+  appender(dir .. "/bin/vi", "Written in vi: 12 builds an hour.")
+  r = run_on_terminal(dir, fake, { "session", "edit", id }, { EDITOR = false, PATH = dir .. "/bin:" .. os.getenv("PATH") })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v3 saved")
+  local vs = json.decode(run(dir, fake, { "session", "versions", id, "--json" }).out)
+  T.contains(vs[2].content, "Written in VISUAL: 40 minutes a day.")
+  T.contains(vs[3].content, "Written in vi: 12 builds an hour.")
+  T.contains(vs[3].content, "Written in VISUAL", "vi was given the active text, v2's")
   fake.close()
 end)
 

@@ -15,7 +15,7 @@ local M = {
     .. "       candor session delete ID [--yes]\n"
     .. "       candor session versions ID [--asset T] [--json]\n"
     .. "       candor session activate ID VERSION --asset T\n"
-    .. "       candor session edit ID --asset T\n"
+    .. "       candor session edit ID --asset T [< FILE]\n"
     .. "       candor session diff ID A B [--asset T]\n"
     .. "       candor session export ID [--format md|json] [--output FILE]\n"
     .. "       candor session action NAME ID [...]    candor session chat ID [...]\n"
@@ -24,8 +24,10 @@ local M = {
     .. "a voice and a pipeline. Generation runs the pipeline as the session's job and stores each\n"
     .. "asset type's chosen draft as version 1; every edit, action or accepted chat reply adds a\n"
     .. "version. VERSION, A and B are version ids or numbers (numbers of the --asset type, which may\n"
-    .. "be left out when the session has one asset type). 'edit' opens $EDITOR (default vi) on the\n"
-    .. "active text; the new version is scored at once, then judged by the LLM judges.\n"
+    .. "be left out when the session has one asset type). 'edit' on a terminal opens $VISUAL, else\n"
+    .. "$EDITOR, else vi on the active text; with standard input piped or redirected it reads the\n"
+    .. "new text from there instead (empty input saves nothing). The new version is scored at once,\n"
+    .. "then judged by the LLM judges.\n"
     .. "Sessions belong to a user: the CLI acts as the local user ('local', made by 'candor init')\n"
     .. "unless --user NAME is given, and never sees another user's sessions.",
   options = {
@@ -65,6 +67,7 @@ local M = {
     "candor session new --pain-file pain.md --doc product.pdf --assets battlecard,email_copy",
     "candor session list --search flaky",
     "candor session edit Yx3k... --asset battlecard",
+    "candor session edit Yx3k... --asset battlecard < battlecard.md",
     "candor session diff Yx3k... 1 2 --asset battlecard",
     "candor session export Yx3k... --format json --output session.json",
   },
@@ -312,12 +315,17 @@ local function cmd_versions(app, opts, W, id)
   return 0
 end
 
--- The editor as git runs it: through the shell, so EDITOR may carry arguments.
+-- The editor as git picks and runs it: $VISUAL, then $EDITOR, then vi, through
+-- the shell, so either may carry arguments.
 local function run_editor(path)
   local uv = require "luv"
   local async = require "candor.async"
-  local editor = os.getenv("EDITOR")
-  if not editor or editor == "" then editor = "vi" end
+  local editor
+  for _, name in ipairs { "VISUAL", "EDITOR" } do
+    local v = os.getenv(name)
+    if v and v ~= "" then editor = v break end
+  end
+  editor = editor or "vi"
   local code, signal_or_err = async.run(function()
     return async.suspend(function(wake)
       local handle, err
@@ -332,9 +340,29 @@ local function run_editor(path)
   return code, signal_or_err, editor
 end
 
-local function cmd_edit(app, opts, W, id)
+-- edit_in_editor(s, asset, original) -> the text as the editor left the file
+-- it was given original in; raises (nothing saved) when the editor fails.
+local function edit_in_editor(s, asset, original)
   local uv = require "luv"
-  local paths = require "candor.paths"
+  local dir = assert(uv.fs_mkdtemp((os.getenv("TMPDIR") or "/tmp") .. "/candor-edit-XXXXXX"))
+  local path = string.format("%s/%s-%s.md", dir, s.id, asset)
+  if original ~= "" and original:sub(-1) ~= "\n" then original = original .. "\n" end
+  local f = assert(io.open(path, "wb"))
+  f:write(original)
+  f:close()
+  local code, signal_or_err, editor = run_editor(path)
+  local text = require("candor.paths").read_file(path)
+  os.remove(path)
+  uv.fs_rmdir(dir)
+  if code == nil then error(string.format("cannot run the editor '%s': %s", editor, tostring(signal_or_err)), 0) end
+  if code ~= 0 or (signal_or_err or 0) ~= 0 then
+    error(string.format("the editor '%s' exited with status %d; nothing was saved", editor, code), 0)
+  end
+  if not text then error("the edited file is gone; nothing was saved", 0) end
+  return text
+end
+
+local function cmd_edit(app, opts, W, id)
   local s = W:get(id)
   local asset = opts.asset
   if not asset then
@@ -345,22 +373,18 @@ local function cmd_edit(app, opts, W, id)
   end
   W:versions(s.id, asset)   -- checks the asset type
   local active = W:active(s.id)[asset]
-  local dir = assert(uv.fs_mkdtemp((os.getenv("TMPDIR") or "/tmp") .. "/candor-edit-XXXXXX"))
-  local path = string.format("%s/%s-%s.md", dir, s.id, asset)
   local original = active and active.content or ""
-  if original ~= "" and original:sub(-1) ~= "\n" then original = original .. "\n" end
-  local f = assert(io.open(path, "wb"))
-  f:write(original)
-  f:close()
-  local code, signal_or_err, editor = run_editor(path)
-  local text = paths.read_file(path)
-  os.remove(path)
-  uv.fs_rmdir(dir)
-  if code == nil then error(string.format("cannot run the editor '%s': %s", editor, tostring(signal_or_err)), 0) end
-  if code ~= 0 or (signal_or_err or 0) ~= 0 then
-    error(string.format("the editor '%s' exited with status %d; nothing was saved", editor, code), 0)
+  local text
+  if not require("core.host").isatty(0) then
+    -- piped or redirected: that input is the new text (a script has no terminal an editor could use)
+    text = io.stdin:read("a") or ""
+    if not text:match("%S") then
+      error(usage("session edit: the text read from standard input is empty; nothing was saved "
+        .. "(pipe in the new text, or run on a terminal to open $VISUAL or $EDITOR)"), 0)
+    end
+  else
+    text = edit_in_editor(s, asset, original)
   end
-  if not text then error("the edited file is gone; nothing was saved", 0) end
   if text:gsub("%s+$", "") == original:gsub("%s+$", "") then
     app.out("no change\n")
     return 0
