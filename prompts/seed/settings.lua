@@ -74,4 +74,9 @@ return {
     value = "90",
     description = "Days to keep rows in llm_calls (full prompts and responses) before they are pruned. \"0\" keeps them forever.",
   },
+  {
+    key = "chat_context_tokens",
+    value = "12000",
+    description = "Token budget (about four bytes a token) for what a workspace chat sends the model: the pain point, every active draft, the product documents' openings and recent messages. Past it the document openings shrink first, then the oldest messages are left out.",
+  },
 }

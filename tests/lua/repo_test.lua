@@ -85,6 +85,28 @@ T.test("settings: get_value prefers the priority's own value; set_value upserts"
   db:close()
 end)
 
+T.test("settings: chat_context_tokens is seeded with the budget chat falls back to, and chat reads it", function()
+  local db, R = fresh()
+  local chat = require "candor.workspace.chat"
+  local seeded = db:first("SELECT value, description FROM settings WHERE key = 'chat_context_tokens' AND priority_id IS NULL")
+  T.ok(seeded, "chat_context_tokens is seeded")
+  T.eq(math.tointeger(tonumber(seeded.value)), chat.default_budget)
+  T.contains(seeded.description, "workspace chat")
+  -- three messages of about 1,000 tokens each fit the seeded budget and not a budget of 100
+  local W = require("candor.workspace").for_user(db)
+  local s = W:create { pain = { title = "Flaky tests", content = "We re-run builds by hand." }, asset_types = { "battlecard" },
+    pipeline = "standard", name = "Flakes" }
+  for i = 1, 3 do
+    R.session_messages.insert { session_id = s.id, role = i % 2 == 1 and "user" or "assistant", content = string.rep("word ", 800) }
+  end
+  local _, history = chat.context(W, s, "battlecard", "What next?")
+  T.eq(#history, 3)
+  R.settings.set_value("chat_context_tokens", "100")
+  _, history = chat.context(W, s, "battlecard", "What next?")
+  T.eq(#history, 0, "the setting, not the default, is the budget")
+  db:close()
+end)
+
 T.test("deleting a session cascades to its versions, messages and action jobs", function()
   local db, R = fresh()
   local u = R.users.insert { username = "ana", email = "ana@example.com", password_hash = "x", display_name = "Ana" }
