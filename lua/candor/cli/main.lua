@@ -6,7 +6,7 @@ local host = require "core.host"
 
 local M = {}
 
-M.commands = { "init", "generate", "score", "run", "workflows", "jobs", "assets", "pain", "priority", "session", "schedule", "scheduler", "llm", "sql", "repl", "lua", "version", "help" }
+M.commands = { "init", "generate", "score", "run", "workflows", "jobs", "assets", "pain", "priority", "session", "user", "schedule", "scheduler", "llm", "sql", "repl", "lua", "version", "help" }
 
 local function load_command(name)
   for _, c in ipairs(M.commands) do
