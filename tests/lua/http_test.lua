@@ -138,3 +138,20 @@ T.test("cancelling the task cancels the transfer", function()
   T.eq(http.in_flight(), 0)
   server.close()
 end)
+
+T.test("connections are reused: ten requests one after another open one; a closed server answers nothing", function()
+  local base, server = serve(ROUTES)
+  for i = 1, 10 do
+    local status, _, body = http.request { url = base .. "/echo", method = "POST", body = tostring(i) }
+    T.eq({ status, body }, { 200, "POST " .. i .. " " })
+  end
+  T.eq(server.requests, 10)
+  T.eq(server.connections, 1, "every request after the first went over the first one's connection")
+  -- a streamed answer ends its message too, so its connection is kept as well
+  http.request { url = base .. "/stream" }
+  T.eq(server.connections, 1)
+  server.close()
+  local status, err = http.request { url = base .. "/hello", timeout_ms = 2000 }
+  T.eq(status, nil, "the kept connection went with the server")
+  T.ok(err, "and the request failed with a message")
+end)
