@@ -5,12 +5,13 @@ local M = {}
 
 M.context = 3
 
+-- The lines of text, each with its "\n" but a last one that has none, so "x"
+-- and "x\n" differ as they do to GNU diff and patch.
 local function split(text)
   local lines = {}
-  text = text or ""
-  if text == "" then return lines end
-  if text:sub(-1) ~= "\n" then text = text .. "\n" end
-  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  for line in (text or ""):gmatch("[^\n]*\n?") do
+    if line ~= "" then lines[#lines + 1] = line end
+  end
   return lines
 end
 M.split = split
@@ -107,7 +108,9 @@ function M.unified(a_text, b_text, label_a, label_b, context)
       local op = ops[p]
       if op[1] ~= "+" then old_n = old_n + 1 end
       if op[1] ~= "-" then new_n = new_n + 1 end
-      body[#body + 1] = op[1] .. op[2]
+      local line = op[2]
+      if line:sub(-1) == "\n" then body[#body + 1] = op[1] .. line:sub(1, -2)
+      else body[#body + 1] = op[1] .. line .. "\n\\ No newline at end of file" end
     end
     out[#out + 1] = string.format("@@ -%s +%s @@", range(old_start, old_n), range(new_start, new_n))
     for _, l in ipairs(body) do out[#out + 1] = l end
