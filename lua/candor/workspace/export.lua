@@ -1,6 +1,7 @@
 -- A session's export: the active version of each asset type with its scores and
--- where it came from (pain point, documents, job), as Markdown or JSON. Takes
--- the plain table workspace's summary() builds.
+-- where it came from (pain point, documents, the job, action, edit or chat
+-- message that made it, the version it was made from), as Markdown or JSON.
+-- Takes the plain table workspace's summary() builds.
 local json = require "candor.json"
 
 local M = {}
@@ -62,6 +63,53 @@ function M.without_title(text, title)
   return text
 end
 
+local function whole(x) return type(x) == "number" and math.tointeger(x) or nil end
+
+-- origin(source, source_detail) -> where a version came from, in one shape for
+-- every source: kind ("generation", "action", "edit", "chat", or the source),
+-- generation_job_id and asset_id (generation), action and action_job_id
+-- (action), message_id (chat), from_version_id and from_version_number (the
+-- version it was made from, when recorded). Fields that do not apply are nil.
+function M.origin(source, detail)
+  local sd = type(detail) == "table" and detail or {}
+  -- edits have said from_version (a number) and from_version_id, actions
+  -- from_version (an id) and from_version_number: read either spelling
+  local parent = sd.from_version
+  local o = { from_version_id = sd.from_version_id or (type(parent) == "string" and parent or nil),
+              from_version_number = whole(sd.from_version_number) or whole(parent) }
+  if sd.action or sd.action_job_id then o.kind, o.action, o.action_job_id = "action", sd.action, sd.action_job_id
+  elseif source == "generation" then o.kind, o.generation_job_id, o.asset_id = "generation", sd.job_id, sd.asset_id
+  elseif source == "chat" then o.kind, o.message_id = "chat", sd.message_id
+  else o.kind = source end
+  return o
+end
+
+-- "from version 2 (`id`) by action change-voice (job `id`)" and the like: an
+-- origin as the Markdown export words it; nil when nothing is known.
+function M.origin_text(o)
+  local parent
+  if o.from_version_number and o.from_version_id then
+    parent = string.format("version %d (`%s`)", o.from_version_number, o.from_version_id)
+  elseif o.from_version_number then parent = "version " .. o.from_version_number
+  elseif o.from_version_id then parent = "version `" .. o.from_version_id .. "`" end
+  local from = parent and ("from " .. parent) or nil
+  local parts = {}
+  local function add(x) if x then parts[#parts + 1] = x end end
+  if o.kind == "generation" then
+    add(o.generation_job_id and ("job `" .. o.generation_job_id .. "`"))
+    add(o.asset_id and ("asset `" .. o.asset_id .. "`"))
+  elseif o.kind == "action" then
+    local by = "by action " .. tostring(o.action or "?") .. (o.action_job_id and (" (job `" .. o.action_job_id .. "`)") or "")
+    add(from and (from .. " " .. by) or by)
+  elseif o.kind == "chat" then
+    add("proposal accepted from chat message " .. (o.message_id and ("`" .. o.message_id .. "`") or "?"))
+    add(from)
+  else
+    add(from)
+  end
+  return #parts > 0 and table.concat(parts, " · ") or nil
+end
+
 function M.md(data)
   local s, out = data.session, {}
   local function add(...) for _, x in ipairs({ ... }) do out[#out + 1] = x end end
@@ -86,8 +134,7 @@ function M.md(data)
     else
       local sd = a.source_detail or {}
       local trace = { string.format("version %d of %d (`%s`), %s", a.version_number, a.versions, a.version_id, a.source) }
-      if sd.job_id then trace[#trace + 1] = "job `" .. sd.job_id .. "`" end
-      if sd.asset_id then trace[#trace + 1] = "asset `" .. sd.asset_id .. "`" end
+      trace[#trace + 1] = M.origin_text(M.origin(a.source, sd))
       if sd.voice then trace[#trace + 1] = "voice " .. sd.voice end
       add("", "_" .. table.concat(trace, " · ") .. "_")
       local line = M.scores_line(a.scores)
@@ -105,7 +152,8 @@ function M.json(data)
   for i, a in ipairs(data.assets) do
     assets[i] = { asset_type = a.asset_type, version_id = a.version_id, version_number = a.version_number,
       versions = a.versions, source = a.source, content = a.content, scores = a.scores, passes_gates = a.passes_gates,
-      created_at = a.created_at, source_detail = a.source_detail }
+      created_at = a.created_at, origin = a.version_id and M.origin(a.source, a.source_detail) or nil,
+      source_detail = a.source_detail }
   end
   local docs = json.array {}
   for i, d in ipairs(data.documents) do docs[i] = d end
