@@ -124,3 +124,41 @@ T.test("llm_calls older than llm_call_retention_days are pruned at the first flu
   T.eq(purposes, { "added", "new" })
   db:close()
 end)
+
+T.test("a call whose session or job was deleted before the flush is still logged, with that id NULL", function()
+  local db = dbm.open(T.tmpdir() .. "/c.db")
+  local R = require("candor.repo").bind(db)
+  local user = R.users.insert { username = "u", email = "u@x", password_hash = "x", display_name = "U" }
+  local gone = R.sessions.insert { user_id = user.id, name = "deleted meanwhile", asset_types = {} }
+  local kept = R.sessions.insert { user_id = user.id, name = "kept", asset_types = {} }
+  local job = R.generation_jobs.insert { priority_id = R.messaging_priorities.by_slug("general").id }
+  local now = require("core.host").now()
+  log.add(db, { timestamp = now, model = "m", purpose = "gone", user_prompt = "x", session_id = gone.id, job_id = job.id })
+  log.add(db, { timestamp = now, model = "m", purpose = "kept", user_prompt = "x", session_id = kept.id, job_id = job.id })
+  R.sessions.delete(gone.id)
+  db:run("DELETE FROM generation_jobs WHERE id = ?", job.id)
+  log.flush(db)
+  local rows = db:query("SELECT purpose, session_id, job_id FROM llm_calls ORDER BY purpose")
+  T.eq(rows, { { purpose = "gone" }, { purpose = "kept", session_id = kept.id } },
+    "both logged; only the references to deleted rows are NULL")
+  db:close()
+end)
+
+T.test("a logging failure is reported on one line, without the SQL", function()
+  local db = dbm.open(T.tmpdir() .. "/c.db")
+  db:exec("DROP TABLE llm_calls")
+  local said = {}
+  local real = io.stderr
+  io.stderr = { write = function(_, ...) for _, s in ipairs({ ... }) do said[#said + 1] = s end end }
+  local ok, err = pcall(function()
+    log.add(db, { timestamp = require("core.host").now(), model = "m", purpose = "p", user_prompt = "x" })
+    log.flush(db)
+  end)
+  io.stderr = real
+  assert(ok, err)
+  local text = table.concat(said)
+  T.contains(text, "candor: could not log LLM calls (further failures are not reported): ")
+  T.contains(text, "no such table: llm_calls\n")
+  for line in text:gmatch("[^\n]+") do T.ok(line:match("^candor: ") and not line:match("INSERT"), text) end
+  db:close()
+end)

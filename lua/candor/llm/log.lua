@@ -5,6 +5,9 @@ local uv = require "luv"
 
 local M = { flush_ms = 100, batch = 200 }
 
+-- An error as the user sees it: its first line, not the SQL statement after it.
+local function first_line(err) return (tostring(err):match("^[^\n]*")) end
+
 local queues = setmetatable({}, { __mode = "k" })   -- db -> {rows = {}, timer =, reported =}
 
 -- prune(db) -> rows removed: llm_calls older than the llm_call_retention_days
@@ -17,11 +20,30 @@ function M.prune(db)
   return db:run("DELETE FROM llm_calls WHERE timestamp < ?", cutoff)
 end
 
+-- A row's session or generation job may be gone by the time it is written
+-- (deleted meanwhile, perhaps by another process): the call is still logged,
+-- with that reference NULL. Checked inside the write transaction, so nothing
+-- can be deleted between the check and the insert. known caches the answers.
+local REFERENCES = { session_id = "sessions", job_id = "generation_jobs" }
+
+local function drop_dangling(db, row, known)
+  for column, table_name in pairs(REFERENCES) do
+    local id = row[column]
+    if id ~= nil then
+      local key = table_name .. "\0" .. id
+      if known[key] == nil then
+        known[key] = db:value("SELECT 1 FROM " .. table_name .. " WHERE id = ?", id) ~= nil
+      end
+      if not known[key] then row[column] = nil end
+    end
+  end
+end
+
 local function flush_queue(db, q)
   if not q.pruned and db:is_open() then
     q.pruned = true
     local ok, err = pcall(M.prune, db)
-    if not ok then io.stderr:write("candor: could not prune old LLM calls: ", tostring(err), "\n") end
+    if not ok then io.stderr:write("candor: could not prune old LLM calls: ", first_line(err), "\n") end
   end
   if #q.rows == 0 then return end
   local rows = q.rows
@@ -29,11 +51,15 @@ local function flush_queue(db, q)
   if not db:is_open() then return end
   local calls = require "candor.repo.llm_calls"
   local ok, err = pcall(db.transaction, db, function()
-    for _, row in ipairs(rows) do calls:insert(db, row) end
+    local known = {}
+    for _, row in ipairs(rows) do
+      drop_dangling(db, row, known)
+      calls:insert(db, row)
+    end
   end)
   if not ok and not q.reported then
     q.reported = true
-    io.stderr:write("candor: could not log LLM calls (further failures are not reported): ", tostring(err), "\n")
+    io.stderr:write("candor: could not log LLM calls (further failures are not reported): ", first_line(err), "\n")
   end
 end
 
