@@ -71,12 +71,56 @@ end)
 
 T.test("deslop on a clean version is a clear error and a failed action job", function()
   local db = F.db()
-  session_with(db, {}, function(W, s)
+  session_with(db, {}, function(W, s, fake)
     T.raises(function() run(W, s.id, "deslop") end, "no slop or vendor%-speak spans")
     local job = db:first("SELECT * FROM action_jobs")
     T.eq(job.status, "failed")
     T.contains(job.error_message, "no slop or vendor-speak spans")
     T.eq(active(W, s.id).version_number, 1, "no version made")
+    T.eq(F.calls(fake, "^deslop"), 0, "the model is not asked")
+  end)
+  db:close()
+end)
+
+-- The spans deslop would send the model for the session's active text.
+local function flagged_in(db, W, s)
+  local run_state = require("candor.pipeline").new_run(db, { pain = W:pain(s), documents = {}, assets = { "battlecard" },
+    voices = { W:voice(s) } })
+  return require("candor.workspace.steps").flagged(run_state,
+    { content = active(W, s.id).content, voice = W:voice(s), asset = "battlecard" })
+end
+
+T.test("deslop with no usable replacement fails and writes no version: none proposed, or none that fits", function()
+  local db = F.db()
+  local answer = { purpose = "^deslop", json = { replacements = json.array {} } }
+  session_with(db, { answer }, function(W, s, fake)
+    W:add_version(s.id, "battlecard", { content = F.bad, source = "edit", scores = {}, activate = true })
+    local flagged = flagged_in(db, W, s)
+    T.ok(#flagged >= 3, "the vendor draft has flagged spans")
+    local want = string.format("the model proposed no usable replacements for the %d flagged spans; the version is unchanged",
+      #flagged)
+    local function fails_unchanged(what)
+      local before = db:value("SELECT count(*) FROM session_versions WHERE session_id = ?", s.id)
+      local calls = F.calls(fake, "^deslop")
+      T.eq(T.raises(function() run(W, s.id, "deslop") end), want, what)
+      T.eq(F.calls(fake, "^deslop"), calls + 1, what .. ": the model was asked")
+      T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ?", s.id), before, what .. ": no version")
+      T.eq(active(W, s.id).version_number, 2, what .. ": the active version stays")
+      local job = db:first("SELECT * FROM action_jobs ORDER BY rowid DESC LIMIT 1")
+      T.eq({ job.status, job.error_message }, { "failed", want }, what)
+    end
+    fails_unchanged("an empty list")
+    -- a span number out of range or not a number, a replacement that is no
+    -- string, one that repeats the span's own text
+    answer.json = { replacements = { { n = #flagged + 1, replacement = "x" }, { n = "first", replacement = "x" },
+                                     { n = 1, replacement = 7 }, { n = 2, replacement = flagged[2].text } } }
+    fails_unchanged("only unusable replacements")
+    -- one usable among them is a version with that one replaced
+    answer.json.replacements[#answer.json.replacements + 1] = { n = 3, replacement = "plain" }
+    local r = run(W, s.id, "deslop")
+    local v = active(W, s.id)
+    T.eq({ r.version_number, v.source_detail.replaced, v.source_detail.flagged }, { 3, 1, #flagged })
+    T.ok(v.content ~= F.bad and v.content:find("plain", 1, true), "the one replacement is in the text")
   end)
   db:close()
 end)

@@ -13,6 +13,10 @@ return {
     end
     ctx.progress(20, string.format("rewriting %d flagged span%s", #flagged, #flagged == 1 and "" or "s"))
     local text, replaced = ctx.step.deslop(d, flagged)
+    if replaced == 0 then   -- a copy of the version would only look like progress
+      error(string.format("the model proposed no usable replacements for the %d flagged span%s; the version is unchanged",
+        #flagged, #flagged == 1 and "" or "s"), 0)
+    end
     d.content = text
     ctx.progress(60, "scoring")
     return ctx.add_version(d, { flagged = #flagged, replaced = replaced })

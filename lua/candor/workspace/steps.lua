@@ -43,7 +43,9 @@ end
 
 -- deslop(run, d, flagged) -> the new text, and how many spans were replaced.
 -- The model proposes a replacement for each numbered span; the text outside the
--- spans is kept byte for byte, since the replacements are applied here.
+-- spans is kept byte for byte, since the replacements are applied here. A
+-- replacement that names no flagged span, is not a string or repeats the span
+-- is not usable and not counted.
 function M.deslop(run, d, flagged)
   local lines = {}
   for i, f in ipairs(flagged) do
@@ -61,7 +63,7 @@ function M.deslop(run, d, flagged)
   local text, replaced = d.content, 0
   for i = #flagged, 1, -1 do     -- from the end, so earlier offsets stay valid
     local f, rep = flagged[i], by_n[i]
-    if rep and text:sub(f.start, f.stop) == f.text then
+    if rep and rep ~= f.text and text:sub(f.start, f.stop) == f.text then
       local before, after = text:sub(1, f.start - 1), text:sub(f.stop + 1)
       if rep == "" then   -- a deleted span takes one neighbouring space with it
         if before:match(" $") and after:match("^[ ,.;:]") then before = before:sub(1, -2) end
