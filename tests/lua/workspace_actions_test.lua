@@ -125,6 +125,103 @@ T.test("deslop with no usable replacement fails and writes no version: none prop
   db:close()
 end)
 
+-- fn() must raise the project's usage error; -> its message.
+local function usage_error(fn, pattern, what)
+  local ok, err = pcall(fn)
+  T.ok(not ok and type(err) == "table" and err.kind == "usage",
+    (what or "a usage error") .. ", got " .. (ok and "no error" or tostring(type(err) == "table" and err.message or err)))
+  if pattern then T.ok(err.message:find(pattern), string.format("%s: '%s' wants '%s'", what, err.message, pattern)) end
+  return err.message
+end
+
+T.test("bad action options are usage errors before any action_jobs row or model call", function()
+  local db = F.db()
+  session_with(db, {}, function(W, s, fake)
+    local calls = #fake.calls
+    local cases = {
+      { "adversarial", { rounds = 0 }, "adversarial: %-%-rounds must be a whole number from 1 to 5, not '0'" },
+      { "adversarial", { rounds = "abc" }, "from 1 to 5, not 'abc'" },
+      { "adversarial", { rounds = "1000" }, "from 1 to 5, not '1000'" },
+      { "adversarial", { rounds = "2.5" }, "from 1 to 5" },
+      { "adversarial", { rewrite = true }, "action 'adversarial' takes no %-%-rewrite %(it takes %-%-rounds%)" },
+      { "change-voice", {}, "action 'change%-voice' needs %-%-voice VOICE" },
+      { "change-voice", { voice = "no-such-voice" }, "no voice profile 'no%-such%-voice'" },
+      { "change-voice", { voice = "sales-enablement", rounds = 3 }, "action 'change%-voice' takes no %-%-rounds" },
+      { "community-check", { voice = "sales-enablement" }, "action 'community%-check' takes no %-%-voice %(it takes %-%-rewrite%)" },
+      { "deslop", { rounds = 3 }, "action 'deslop' takes no %-%-rounds %(it takes only %-%-asset%)" },
+      { "regenerate", { voice = "sales-enablement" }, "action 'regenerate' takes no %-%-voice" },
+      { "multi-perspective", { rewrite = true }, "action 'multi%-perspective' takes no %-%-rewrite" },
+      { "competitive-dive", { rounds = 2 }, "action 'competitive%-dive' takes no %-%-rounds" },
+    }
+    for _, c in ipairs(cases) do
+      local what = c[1] .. " " .. json.encode(c[2])
+      usage_error(function() run(W, s.id, c[1], c[2]) end, c[3], what)
+    end
+    T.eq(db:value("SELECT count(*) FROM action_jobs"), 0, "no action_jobs row")
+    T.eq(#fake.calls, calls, "no model call")
+    T.eq(active(W, s.id).version_number, 1)
+    -- the bounds themselves are fine
+    run(W, s.id, "adversarial", { rounds = "1" })
+    T.eq(active(W, s.id).source_detail.rounds, 1)
+  end)
+  db:close()
+end)
+
+T.test("change-voice into the voice the version is already in is refused, naming it", function()
+  local db = F.db()
+  session_with(db, { { purpose = "^change%-voice", text = F.good } }, function(W, s, fake)
+    usage_error(function() run(W, s.id, "change-voice", { voice = "practitioner-community" }) end,
+      "battlecard version 1 is already in the voice practitioner%-community", "the session's voice")
+    run(W, s.id, "change-voice", { voice = "sales-enablement" })
+    T.eq(F.calls(fake, "^change%-voice"), 1)
+    -- the voice of the version now active, not the session's
+    local name = require("candor.repo.voice_profiles"):by_slug(db, "sales-enablement").name
+    usage_error(function() run(W, s.id, "change-voice", { voice = name }) end,
+      "battlecard version 2 is already in the voice sales%-enablement", "by the voice's name")
+    T.eq(F.calls(fake, "^change%-voice"), 1, "no model call for a refused one")
+    T.eq(db:value("SELECT count(*) FROM action_jobs"), 1, "no row for a refused one")
+    run(W, s.id, "change-voice", { voice = "practitioner-community" })
+    T.eq(active(W, s.id).version_number, 3)
+  end)
+  db:close()
+end)
+
+T.test("session action: a bad option exits 2 with no row; a usage error a workflow raises late exits 2 too", function()
+  local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
+  local dir = T.tmpdir()
+  local db = require("candor.db").open(dir .. "/c.db")
+  require("candor.seed").run(db)
+  local fake = Fake.start(F.script(db))
+  local r = T.candor_async({ "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--voice", "practitioner-community", "--pipeline", "standard", "--json" }, T.fake_cli_env(dir, fake))
+  T.eq(r.code, 0, r.err)
+  local id = json.decode(r.out).session.id
+  for _, rounds in ipairs { "0", "abc", "1000" } do
+    r = T.candor_async({ "session", "action", "adversarial", id, "--asset", "battlecard", "--rounds", rounds },
+      T.fake_cli_env(dir, fake))
+    T.eq(r.code, 2, r.err)
+    T.contains(r.err, "--rounds must be a whole number from 1 to 5, not '" .. rounds .. "'")
+  end
+  r = T.candor_async({ "session", "action", "change-voice", id, "--voice", "practitioner-community" }, T.fake_cli_env(dir, fake))
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "already in the voice practitioner-community")
+  T.eq(db:value("SELECT count(*) FROM action_jobs"), 0)
+  -- a copy of the action on CANDOR_PATH that checks in run, after its row is written
+  local path = T.tmpdir()
+  require("luv").fs_mkdir(path .. "/workflows", 493)
+  require("luv").fs_mkdir(path .. "/workflows/actions", 493)
+  T.write_file(path .. "/workflows/actions/adversarial.lua", [[
+    return { kind = "action", options = { "rounds" },
+             run = function() error(require("candor.workflow").usage("adversarial: checked too late"), 0) end }
+  ]])
+  r = T.candor_async({ "session", "action", "adversarial", id, "--rounds", "2" }, T.fake_cli_env(dir, fake, { CANDOR_PATH = path }))
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "candor: adversarial: checked too late")
+  T.eq(db:value("SELECT status || ': ' || error_message FROM action_jobs"), "failed: adversarial: checked too late")
+  fake.close()
+  db:close()
+end)
+
 T.test("regenerate, change-voice, adversarial, multi-perspective: each a new version with its source", function()
   local db = F.db()
   local script = { { purpose = "^change%-voice", text = F.good }, { purpose = "^perspective:", text = F.good } }

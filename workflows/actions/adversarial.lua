@@ -1,16 +1,29 @@
 -- adversarial: rounds of a hostile practitioner's attack on the active version
 -- and a rewrite that answers each one, then scored.
+local usage = require("candor.workflow").usage
+
+-- The --rounds asked for as a whole number (2 when none is given), or nil when it is not one.
+local function rounds_of(p)
+  if p.rounds == nil then return 2 end
+  return math.tointeger(tonumber(p.rounds))
+end
+
 return {
   kind = "action",
   description = "Attack-and-answer rounds (--rounds 1 to 5, default 2) on the active version.",
   tiers = { "pro", "flash", "judge" },
+  options = { "rounds" },
+
+  check = function(p)
+    local rounds = rounds_of(p)
+    if not rounds or rounds < 1 or rounds > 5 then
+      error(usage(string.format("adversarial: --rounds must be a whole number from 1 to 5, not '%s'", tostring(p.rounds))), 0)
+    end
+  end,
 
   run = function(ctx, p)
     local d = ctx.draft()
-    local rounds = p.rounds == nil and 2 or math.tointeger(tonumber(p.rounds))
-    if not rounds or rounds < 1 or rounds > 5 then
-      error({ kind = "usage", message = "adversarial: --rounds must be a whole number from 1 to 5" }, 0)
-    end
+    local rounds = rounds_of(p)
     local attacks = {}
     for n = 1, rounds do
       ctx.progress(math.floor(80 * (n - 1) / rounds), string.format("attack %d of %d", n, rounds))

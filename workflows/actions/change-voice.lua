@@ -1,10 +1,21 @@
 -- change-voice: the active version rewritten into another voice profile,
 -- scored and refined against that voice's gates.
+local usage = require("candor.workflow").usage
+
 return {
   kind = "action",
   description = "Rewrite the active version into another voice (--voice), checked against that voice's gates.",
-  needs_voice = true,
   tiers = { "pro", "judge" },
+  options = { "voice" },
+
+  check = function(p, about)
+    if not p.voice then error(usage("action 'change-voice' needs --voice VOICE"), 0) end
+    local voice = about.voice_named(p.voice)
+    if voice.slug == about.voice.slug then
+      error(usage(string.format("change-voice: %s version %d is already in the voice %s; name another with --voice",
+        about.asset_type, about.version.version_number, voice.slug)), 0)
+    end
+  end,
 
   run = function(ctx, p)
     local voice = ctx.voice_named(p.voice)

@@ -5,6 +5,7 @@ return {
   kind = "action",
   description = "Check the claims with practitioners (grounded); --rewrite also fixes what they dispute.",
   tiers = { "research", "judge", "pro" },
+  options = { "rewrite" },
 
   run = function(ctx, p)
     local d = ctx.draft()

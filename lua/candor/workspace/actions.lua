@@ -131,12 +131,34 @@ local function extend(ctx, W, session, run, row, version, voice, named)
   end
 end
 
+-- The options an action may take (beyond asset_type): each action workflow
+-- names the ones it takes in its `options` list, and may check their values in
+-- check(opts, about), which raises a usage error (candor.workflow's usage).
+-- about: the version the action would start from (asset_type, version, its
+-- voice) and voice_named(name) -> the voice profile (a usage error if none).
+M.options = { "voice", "rewrite", "rounds" }
+
+-- Refuses the options the action does not take, then runs its own check.
+local function check_options(wf, name, opts, about)
+  local takes = {}
+  for _, o in ipairs(wf.options or {}) do takes[o] = true end
+  for _, o in ipairs(M.options) do
+    if opts[o] ~= nil and not takes[o] then
+      error(usage(string.format("action '%s' takes no --%s (it takes %s)", name, o,
+        #(wf.options or {}) > 0 and "--" .. table.concat(wf.options, ", --") or "only --asset")), 0)
+    end
+  end
+  if wf.check then wf.check(opts, about) end
+end
+
 -- start(W, session_id, name, {asset_type, voice, rewrite, rounds, retry, cache, profile,
 --   on_progress = fn(pct, step)}) -> the action_jobs row and the workflow's task:
 -- awaiting it gives the workflow's own result (a version row, say); once it has
--- ended, task.action_result holds what the row records (or task.action_error).
+-- ended, task.action_result holds what the row records (or task.action_error,
+-- with task.action_usage when it was a usage error).
 -- -> the action_jobs row and its task (running). Misuse (unknown action, no
--- version, bad voice) raises a usage error before any row is written.
+-- version, an option the action does not take or its check refuses) raises a
+-- usage error before any row is written or model called.
 function M.start(W, session_id, name, opts)
   opts = opts or {}
   local session = W:get(session_id)
@@ -151,8 +173,12 @@ function M.start(W, session_id, name, opts)
   local asset_type, version = starting_version(W, session, opts.asset_type)
   local voice_slug = type(version.source_detail) == "table" and version.source_detail.voice
   local voice = voice_slug and require("candor.repo.voice_profiles"):by_slug(W.db, voice_slug) or W:voice(session)
-  if wf.needs_voice and not opts.voice then error(usage("action '" .. name .. "' needs --voice VOICE"), 0) end
-  local named_voice = opts.voice and pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { opts.voice })[1]
+  local named_voice
+  check_options(wf, name, opts, { asset_type = asset_type, version = version, voice = voice,
+    voice_named = function(voice_name)
+      named_voice = pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { voice_name })[1]
+      return named_voice
+    end })
   local run = action_run(W, session, asset_type, voice, opts)
   for _, tier in ipairs(wf.tiers or {}) do run.target(tier) end   -- a missing key fails here, before any row
   -- the runner record lets a later start tell a run whose process died
@@ -171,6 +197,7 @@ function M.start(W, session_id, name, opts)
       if t.status ~= "done" then
         local e = t.error
         t.action_error = type(e) == "table" and (e.message or json.encode(e)) or tostring(e)
+        t.action_usage = type(e) == "table" and e.kind == "usage"
         run.job:close { status = "failed", error_message = t.action_error, result = { steps = json.array(run.job.list) } }
         return
       end
@@ -197,7 +224,7 @@ end
 
 -- outcome(task) -> the action's result, or raises its error (once it has ended).
 local function outcome(task)
-  if task.action_error then error(task.action_error, 0) end
+  if task.action_error then error(task.action_usage and usage(task.action_error) or task.action_error, 0) end
   return task.action_result
 end
 
@@ -256,6 +283,7 @@ function M.cli(app, opts, pos)
     end or nil })
   local t = async.join(task)
   if not opts.json then clear() end
+  if t.action_usage then error(usage(t.action_error), 0) end   -- a check the workflow made late: still misuse
   if t.action_error then error(string.format("action %s failed: %s", name, t.action_error), 0) end
   local result = t.action_result
   if opts.json then show.json(app, result) return 0 end
