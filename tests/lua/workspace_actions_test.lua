@@ -186,6 +186,30 @@ T.test("change-voice into the voice the version is already in is refused, naming
   db:close()
 end)
 
+T.test("adversarial progress moves with every attack and answer, from round 1", function()
+  local db = F.db()
+  session_with(db, {}, function(W, s)
+    for _, rounds in ipairs { 1, 2, 5 } do
+      local at = {}
+      run(W, s.id, "adversarial", { rounds = rounds, on_progress = function(pct, step) at[step] = at[step] or pct end })
+      local labels = {}
+      for n = 1, rounds do
+        labels[#labels + 1] = string.format("attack %d of %d", n, rounds)
+        labels[#labels + 1] = string.format("answering attack %d of %d", n, rounds)
+      end
+      labels[#labels + 1] = "scoring"
+      labels[#labels + 1] = "storing the new version"
+      local last = 0
+      for _, label in ipairs(labels) do
+        T.ok(at[label] and at[label] > last, string.format("%d rounds: '%s' at %s, after %d%%", rounds, label,
+          tostring(at[label]), last))
+        last = at[label]
+      end
+    end
+  end)
+  db:close()
+end)
+
 T.test("session action: a bad option exits 2 with no row; a usage error a workflow raises late exits 2 too", function()
   local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
   local dir = T.tmpdir()

@@ -25,12 +25,16 @@ return {
     local d = ctx.draft()
     local rounds = rounds_of(p)
     local attacks = {}
+    -- 5% to 85% in even parts, one for each attack and each answer; scoring follows
+    local function at(part) return 5 + math.floor(80 * part / (2 * rounds)) end
     for n = 1, rounds do
-      ctx.progress(math.floor(80 * (n - 1) / rounds), string.format("attack %d of %d", n, rounds))
+      ctx.progress(at(2 * n - 2), string.format("attack %d of %d", n, rounds))
       local attack = ctx.step.attack(d)
       attacks[#attacks + 1] = attack
+      ctx.progress(at(2 * n - 1), string.format("answering attack %d of %d", n, rounds))
       d = ctx.step.answer_attack(d, attack)
     end
+    ctx.progress(at(2 * rounds), "scoring")
     return ctx.add_version(d, { rounds = rounds, attacks = attacks })
   end,
 }
