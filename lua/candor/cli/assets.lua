@@ -124,7 +124,7 @@ local function show_metadata(app, md)
   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
   for _, k in ipairs(keys) do
     local v = md[k]
-    app.out(string.format("  %s: %s\n", tostring(k), type(v) == "table" and json().encode(v) or tostring(v)))
+    app.out(string.format("  %s: %s\n", show.printable(k), type(v) == "table" and json().encode(v) or show.printable(v)))
   end
 end
 
@@ -133,16 +133,16 @@ local function cmd_show(app, opts, id)
   local b = bundle(db, load_asset(db, id))
   if opts.json then show.json(app, b) return 0 end
   local a = b.asset
-  app.out(string.format("asset %s  %s\n%s\n", a.id, a.asset_type, a.title))
+  app.out(string.format("asset %s  %s\n%s\n", a.id, a.asset_type, show.printable(a.title)))
   local field = show.fields(app, 12)
-  field("status", a.status .. (a.approved_by and (" by " .. a.approved_by) or ""))
+  field("status", a.status .. (a.approved_by and (" by " .. show.printable(a.approved_by)) or ""))
   field("job", a.job_id)
   field("pain point", a.pain_point_id)
   field("evidence", a.evidence_level)
   field("scores", string.format("slop %s, vendor-speak %s, specificity %s, persona avg %s", show.score(a.slop_score),
     show.score(a.vendor_speak_score), show.score(a.specificity_score), show.score(a.persona_avg_score)))
   field("created", a.created_at)
-  field("review", a.review_notes)
+  field("review", a.review_notes and show.printable(a.review_notes))
   show_metadata(app, a.metadata)
   app.out("\ncontent:\n", a.content, a.content:sub(-1) == "\n" and "" or "\n")
   if #b.variants > 0 then
@@ -152,7 +152,7 @@ local function cmd_show(app, opts, id)
       if v.passes_gates then flags[#flags + 1] = "passes gates" else flags[#flags + 1] = "fails gates" end
       if v.is_selected then flags[#flags + 1] = "selected" end
       app.out(string.format("  #%d %-24s slop %s, vendor %s, authenticity %s, specificity %s, persona %s  [%s]\n",
-        v.variant_number, v.voice_slug or v.voice_profile_id, show.score(v.slop_score),
+        v.variant_number, show.printable(v.voice_slug or v.voice_profile_id), show.score(v.slop_score),
         show.score(v.vendor_speak_score), show.score(v.authenticity_score), show.score(v.specificity_score),
         show.score(v.persona_avg_score), table.concat(flags, ", ")))
       app.out("     ", show.one_line(v.content, 110), "\n")
@@ -170,13 +170,13 @@ local function cmd_show(app, opts, id)
     for _, t in ipairs(b.traceability) do
       if t.pain_point then
         app.out(string.format("  pain point   %s  %s\n", show.one_line(t.pain_point.title, 60),
-          t.pain_point.source_url or ""))
+          show.printable(t.pain_point.source_url)))
       end
-      if t.product_document then app.out("  document     ", t.product_document.name, "\n") end
+      if t.product_document then app.out("  document     ", show.printable(t.product_document.name), "\n") end
       if t.research then app.out(string.format("  research     %s (%s)\n", t.research.id, tostring(t.research.status))) end
       for _, q in ipairs(type(t.practitioner_quotes) == "table" and t.practitioner_quotes or {}) do
         local text, who = quote_parts(q)
-        app.out("  quote        \"", show.one_line(text, 100), "\"", who and (" - " .. who) or "", "\n")
+        app.out("  quote        \"", show.one_line(text, 100), "\"", who and (" - " .. show.printable(who)) or "", "\n")
       end
     end
   end

@@ -165,21 +165,21 @@ local function cmd_show(app, opts, id)
   app.out(string.format("job %s\n", row.id))
   local field = show.fields(app, 12)
   field("status", string.format("%s (%d%%)", row.status, row.progress or 0))
-  field("step", row.current_step)
-  field("pipeline", pc.pipeline)
+  field("step", row.current_step and show.printable(row.current_step))
+  field("pipeline", pc.pipeline and show.printable(pc.pipeline))
   if row.pain_point_id then
     local pain = require("candor.repo.discovered_pain_points"):get(app.db(), row.pain_point_id)
     field("pain point", row.pain_point_id .. (pain and ("  " .. show.one_line(pain.title, 70)) or ""))
   end
   if row.priority_id then
     local pr = require("candor.repo.messaging_priorities"):get(app.db(), row.priority_id)
-    field("priority", pr and pr.name or row.priority_id)
+    field("priority", pr and show.printable(pr.name) or row.priority_id)
   end
   local function names(list)
     if type(list) ~= "table" then return nil end
     local out = {}
     for i, x in ipairs(list) do out[i] = type(x) == "table" and tostring(x.name or x.slug or x.id) or tostring(x) end
-    return #out > 0 and table.concat(out, ", ") or nil
+    return #out > 0 and show.printable(table.concat(out, ", ")) or nil
   end
   field("asset types", names(pc.asset_types or pc.assetTypes))
   field("voices", names(pc.voices))

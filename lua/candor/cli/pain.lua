@@ -104,10 +104,10 @@ local function cmd_show(app, opts, id)
   field("status", row.status
     .. (row.rejection_reason and ("  (" .. show.one_line(row.rejection_reason, 150) .. ")") or ""))
   local pr = priorities():get(db, row.priority_id)
-  field("priority", pr and string.format("%s (%s)", pr.name, pr.slug) or row.priority_id)
+  field("priority", pr and string.format("%s (%s)", show.printable(pr.name), pr.slug) or row.priority_id)
   field("score", string.format("%.2f", row.pain_score or 0))
-  field("source", row.source_type .. (row.source_url ~= "" and ("  " .. row.source_url) or ""))
-  field("author", (row.author ~= "" and row.author or "unknown") .. " (" .. tostring(row.author_level) .. ")")
+  field("source", row.source_type .. (row.source_url ~= "" and ("  " .. show.printable(row.source_url)) or ""))
+  field("author", (row.author ~= "" and show.printable(row.author) or "unknown") .. " (" .. tostring(row.author_level) .. ")")
   field("discovered", show.minute(row.discovered_at))
   local meta = type(row.metadata) == "table" and row.metadata or {}
   field("posted", meta.posted_at and show.minute(meta.posted_at))

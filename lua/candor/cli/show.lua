@@ -43,10 +43,25 @@ end
 
 ---------------------------------------------------------------- text and columns
 
+-- s safe to print on one terminal line, for the names and titles a user or a
+-- model gave: white space, newlines too, becomes one space, and a control
+-- character, which the terminal would obey (ESC starts colours), shows as one
+-- visible sign: C0 as its Control Pictures sign (ESC as "␛"), DEL as "␡", and
+-- C1 (U+0080-U+009F, with no signs of its own) as "�".
+function M.printable(s)
+  if s == nil then s = "" end
+  s = tostring(s):gsub("%s+", " ")
+  s = s:gsub("[\0-\31\127]", function(c)
+    local b = c:byte()
+    return utf8.char(b == 127 and 0x2421 or 0x2400 + b)
+  end)
+  return (s:gsub("\194[\128-\159]", "\u{FFFD}"))
+end
+
 -- One line of at most max characters (UTF-8 aware, so "×" is not cut in half;
--- text that is not UTF-8 is cut by bytes).
+-- text that is not UTF-8 is cut by bytes), made printable first.
 function M.one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
+  s = M.printable(s)
   local n = utf8.len(s)
   if max and n and n > max then s = s:sub(1, utf8.offset(s, max) - 1) .. "…"
   elseif max and not n and #s > max then s = s:sub(1, max - 1) .. "…" end
