@@ -180,6 +180,9 @@ T.test("a user's copy on CANDOR_PATH overrides the built-in workflow", function(
   local list = candor(dir, { "workflows" }, { env = env }).out
   T.contains(list, "examples/demo (yours, overrides built-in)")
   T.contains(list, "my demo")
+  -- actions show how to run them, with their own options
+  T.contains(list, "run: candor session action adversarial SESSION_ID [--asset TYPE] [--rounds N]\n")
+  T.contains(list, "run: candor session action deslop SESSION_ID [--asset TYPE]\n")
   local j = cjson.decode(candor(dir, { "workflows", "--json" }, { env = env }).out)
   local demo
   for _, w in ipairs(j) do if w.name == "examples/demo" then demo = w end end

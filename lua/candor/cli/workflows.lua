@@ -1,4 +1,18 @@
 -- candor workflows
+
+-- " [--rounds N] [--voice SLUG]": an action's own options, spelled as the
+-- session command declares them (its option table says which take a value).
+local function action_flags(names)
+  local declared = {}
+  for _, o in ipairs(require("candor.cli.session").options) do declared[o[1]] = o end
+  local out = {}
+  for _, name in ipairs(names or {}) do
+    local o = declared[name]
+    out[#out + 1] = " [--" .. name .. (o and o.arg and (" " .. o.arg) or "") .. "]"
+  end
+  return table.concat(out)
+end
+
 return {
   name = "workflows",
   summary = "List workflows with their description and parameters.",
@@ -16,6 +30,7 @@ return {
       if ok then
         e.description = wf.description
         e.kind = wf.kind
+        e.options = wf.options
         e.params = {}
         for k, spec in pairs(wf.params) do
           local s = workflow.param_spec(spec)
@@ -42,7 +57,8 @@ return {
             " --pain TEXT --assets LIST --voices LIST\n")
         end
         if e.kind == "action" then
-          app.out("    run: candor session action ", (e.name:gsub("^actions/", "")), " SESSION_ID [--asset TYPE]\n")
+          app.out("    run: candor session action ", (e.name:gsub("^actions/", "")), " SESSION_ID [--asset TYPE]",
+            action_flags(e.options), "\n")
         end
         for _, p in ipairs((e.kind == "pipeline" or e.kind == "action") and {} or e.params) do
           local default = p.default ~= nil and tostring(p.default) or nil
