@@ -22,10 +22,16 @@ local function head(res, status, headers, extra)
   return table.concat(lines, "\r\n") .. "\r\n\r\n"
 end
 
+-- Closes the connection (once) and forgets it.
+local function hang_up(res)
+  if not res.client:is_closing() then res.client:close() end
+  res.forget()
+end
+
 -- The answer is written: the connection waits for the next request, or closes.
 local function answered(res)
   if res.client:is_closing() then return end
-  if res.keep then res.next_request() else res.client:close() end
+  if res.keep then res.next_request() else hang_up(res) end
 end
 
 function Res:send(status, headers, body)
@@ -50,7 +56,7 @@ function Res:finish()
 end
 
 function Res:drop()
-  if not self.client:is_closing() then self.client:close() end
+  hang_up(self)
 end
 
 function M.serve(handler)
@@ -58,7 +64,7 @@ function M.serve(handler)
   assert(server:bind("127.0.0.1", 0))
   local port = server:getsockname().port
   local self = { port = port, url = "http://127.0.0.1:" .. port, requests = 0, connections = 0 }
-  local open = setmetatable({}, { __mode = "k" })   -- connections kept open, closed with the server
+  local open = {}   -- connections not yet closed: they go with the server
   server:listen(256, function()
     local client = uv.new_tcp()
     server:accept(client)
@@ -82,7 +88,8 @@ function M.serve(handler)
       local req = { method = method, path = target:match("^[^?]*"), query = target:match("%?(.*)$") or "",
                     headers = headers, body = buf:sub(head_end + 4, head_end + 3 + len) }
       buf = buf:sub(head_end + 4 + len)
-      local res = setmetatable({ client = client, keep = (headers.connection or ""):lower() ~= "close" }, Res)
+      local res = setmetatable({ client = client, keep = (headers.connection or ""):lower() ~= "close",
+                                 forget = function() open[client] = nil end }, Res)
       res.next_request = function()
         if not take_request() then client:read_start(on_data) end
       end
@@ -91,7 +98,11 @@ function M.serve(handler)
       return true
     end
     on_data = function(err, data)
-      if err or not data then if not client:is_closing() then client:close() end return end
+      if err or not data then
+        open[client] = nil
+        if not client:is_closing() then client:close() end
+        return
+      end
       buf = buf .. data
       take_request()
     end
@@ -101,6 +112,7 @@ function M.serve(handler)
   function self.close()
     if not server:is_closing() then server:close() end
     for client in pairs(open) do if not client:is_closing() then client:close() end end
+    open = {}
   end
   return self
 end
