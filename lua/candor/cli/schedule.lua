@@ -81,12 +81,6 @@ local function fmt_counts(counts)
   return table.concat(keys, ", ")
 end
 
-local function one_line(s, max)
-  s = tostring(s or ""):gsub("%s+", " ")
-  if max and #s > max then s = s:sub(1, max - 3) .. "..." end
-  return s
-end
-
 local function duration(run)
   local S = lib()
   return show.span_ms(S.epoch(run.started_at), S.epoch(run.ended_at))
@@ -368,11 +362,11 @@ local function list(app, opts)
       local r = s.last_run
       last = string.format("%s %s", fmt_time(r.started_at, it.zone), r.outcome)
       local c = fmt_counts(r.counts)
-      if r.outcome == "failed" then last = last .. ": " .. one_line(r.error_message, 60)
+      if r.outcome == "failed" then last = last .. ": " .. show.one_line(r.error_message, 60)
       elseif c ~= "" then last = last .. " (" .. c .. ")" end
     else last = "never" end
-    app.out(string.format("%-9s  %-21s  %-22s  %-30s  %-24s  %s\n", it.kind, it.id, one_line(it.name, 22),
-      one_line(when, 30), nxt, last))
+    app.out(string.format("%-9s  %-21s  %-22s  %-30s  %-24s  %s\n", it.kind, it.id, show.one_line(it.name, 22),
+      show.one_line(when, 30), nxt, last))
   end
   return 0
 end
@@ -407,9 +401,9 @@ local function history(app, opts, id)
   app.out(string.format("%-19s  %-9s  %-22s  %-9s  %8s  %s\n", "started (UTC)", "kind", "name", "outcome", "duration",
     "counts / error"))
   for _, r in ipairs(runs) do
-    local detail = r.outcome == "failed" and one_line(r.error_message, 100) or fmt_counts(r.counts)
+    local detail = r.outcome == "failed" and show.one_line(r.error_message, 100) or fmt_counts(r.counts)
     app.out(string.format("%-19s  %-9s  %-22s  %-9s  %8s  %s\n", show.time(r.started_at),
-      r.schedule_kind, one_line(names[r.schedule_kind .. ":" .. r.schedule_id] or ("(removed) " .. r.schedule_id), 22),
+      r.schedule_kind, show.one_line(names[r.schedule_kind .. ":" .. r.schedule_id] or ("(removed) " .. r.schedule_id), 22),
       r.outcome, r.outcome == "running" and "-" or show.duration(duration(r)), detail))
   end
   return 0
@@ -424,7 +418,7 @@ end
 
 function M.end_line(item, run)
   local detail
-  if run.outcome == "failed" then detail = ": " .. one_line(run.error_message, 200)
+  if run.outcome == "failed" then detail = ": " .. show.one_line(run.error_message, 200)
   else
     local c = fmt_counts(run.counts)
     detail = c ~= "" and (": " .. c) or ""
