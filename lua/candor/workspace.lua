@@ -124,7 +124,6 @@ function W:create(o)
   o = o or {}
   local db, R = self.db, self.R
   local pipeline = require "candor.pipeline"
-  local documents = require "candor.documents"
   local pain_in = pain_of_opts(o.pain)
   local assets = pipeline.resolve_assets(o.asset_types)
   local voices = pipeline.resolve_voices(db, R, o.voices and #o.voices > 0 and o.voices or (o.voice and { o.voice }) or nil)
@@ -138,8 +137,7 @@ function W:create(o)
   end
   local focus = o.focus and trim(check_utf8(o.focus, "the focus instructions")) or nil
   if focus == "" then focus = nil end
-  local docs = {}
-  for _, path in ipairs(o.documents or {}) do docs[#docs + 1] = documents.read(path) end
+  local docs = pipeline.read_documents(o.documents)   -- each document once
   if pain_in.id then
     if not R.discovered_pain_points.get(pain_in.id) then pipeline.resolve_pain(db, R, pain_in) end   -- raises
   else

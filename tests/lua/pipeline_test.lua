@@ -286,3 +286,37 @@ T.test("a gap's frequency counts the pain points it was found in, not the runs",
   end)
   db:close()
 end)
+
+T.test("repeated asset types, voices and documents count once each, first seen first", function()
+  local db = F.db()
+  local P = require "candor.pipeline"
+  local R = require("candor.repo").bind(db)
+  T.eq(P.resolve_assets { "email-copy", "battlecard", "Battlecard", "email_copy" }, { "email_copy", "battlecard" })
+  local voice = R.voice_profiles.by_slug("practitioner-community")
+  local voices = P.resolve_voices(db, R, { "sales-enablement", voice.slug, voice.name, "sales-enablement" })
+  local slugs = {}
+  for i, v in ipairs(voices) do slugs[i] = v.slug end
+  T.eq(slugs, { "sales-enablement", "practitioner-community" }, "a voice named by slug and by name is one voice")
+  local doc = T.root .. "/examples/product/tideline.md"
+  local copy = T.write_file(T.tmpdir() .. "/tideline-copy.md", T.read_file(doc))
+  local other = T.write_file(T.tmpdir() .. "/other.md", "# Other\n\nA second document.\n")
+  local docs = P.read_documents { doc, copy, other, doc }
+  T.eq({ #docs, docs[1].name, docs[2].name }, { 2, "tideline.md", "other.md" }, "the same path, or the same text, is one document")
+  F.with_fake(F.script(db), function(fake)
+    local job, stored = F.generate(db, { assets = { "battlecard", "battlecard" },
+      voices = { "practitioner-community", "practitioner-community" }, documents = { doc, doc } })
+    T.eq({ job.status, #stored, #stored[1].variants }, { "completed", 1, 1 })
+    T.eq({ F.calls(fake, "^generate"), F.calls(fake, "^judge"), F.calls(fake, "^research:banned") }, { 1, 1, 1 },
+      "one draft, one judgement, one banned-words call")
+    for _, c in ipairs(fake.calls) do
+      if c.purpose:find("^research:insights") then
+        local _, n = c.body.messages[#c.body.messages].content:gsub("## tideline%.md", "")
+        T.eq(n, 1, "the insights prompt has the document once")
+      end
+    end
+    local ctx = json.decode(db:value("SELECT product_context FROM generation_jobs WHERE id = ?", job.id))
+    T.eq({ ctx.asset_types, ctx.voices, #ctx.product_docs }, { { "battlecard" }, { "practitioner-community" }, 1 })
+  end)
+  T.eq(db:value("SELECT count(*) FROM asset_traceability"), 1)
+  db:close()
+end)

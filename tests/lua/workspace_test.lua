@@ -355,3 +355,25 @@ T.test("workspace: list filters by status and name; rename, archive; delete casc
   T.eq(db:value("SELECT count(*) FROM discovered_pain_points"), 1, "the pain point stays")
   db:close()
 end)
+
+T.test("workspace: repeated asset types, voices and documents are stored once; one generation makes one version each", function()
+  local db, W = setup()
+  local dir = T.tmpdir()
+  local doc = T.write_file(dir .. "/notes.md", "# Notes\n\nFinds tests that flip on the same SHA.\n")
+  local same = T.write_file(dir .. "/notes-again.md", "# Notes\n\nFinds tests that flip on the same SHA.\n")
+  local other = T.write_file(dir .. "/pricing.md", "# Pricing\n\nPer seat.\n")
+  local s = new_session(W, { asset_types = { "battlecard", "email_copy", "battlecard" },
+    voices = { "sales-enablement", "practitioner-community", "sales-enablement" }, documents = { doc, other, doc, same } })
+  T.eq(s.asset_types, { "battlecard", "email_copy" })
+  T.eq(s.metadata.voiceProfileIds, { W:voice(s).id, db:value("SELECT id FROM voice_profiles WHERE slug = 'practitioner-community'") })
+  local names = {}
+  for i, d in ipairs(W:documents(s)) do names[i] = d.name end
+  T.eq(names, { "notes.md", "pricing.md" }, "the same path twice, or the same text, is one document")
+  T.eq(db:value("SELECT count(*) FROM product_documents"), 2)
+  F.with_fake(F.script(db), function(fake)
+    W:generate(s.id, gen_opts())
+    T.eq(F.calls(fake, "^generate"), 4, "two asset types in two voices")
+  end)
+  T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ?", s.id), 2, "one version per asset type")
+  db:close()
+end)

@@ -65,11 +65,23 @@ function M.read_pain_file(path)
 end
 
 -- Product documents from files (text, Markdown or PDF), read and checked by
--- candor.documents -> {name, text, document_type}.
+-- candor.documents -> {name, text, document_type}, first seen first: a path
+-- given twice, or a file with the same text as an earlier one (by
+-- content_hash), is one document, so it is neither stored nor prompted twice.
 function M.read_documents(files)
   local read = require("candor.documents").read
-  local out = {}
-  for _, path in ipairs(files or {}) do out[#out + 1] = read(path) end
+  local out, seen_path, seen_text = {}, {}, {}
+  for _, path in ipairs(files or {}) do
+    if not seen_path[path] then
+      seen_path[path] = true
+      local doc = read(path)
+      local hash = M.content_hash("", doc.text)
+      if not seen_text[hash] then
+        seen_text[hash] = true
+        out[#out + 1] = doc
+      end
+    end
+  end
   return out
 end
 
@@ -89,20 +101,27 @@ function M.store_documents(db, R, docs)
   return out
 end
 
--- "all" or a list of ids -> asset types, each checked.
+-- "all" or a list of ids -> asset types, each checked and each once (first
+-- seen first): a repeat would be generated, paid for and versioned twice.
 function M.resolve_assets(list)
   if list == nil or #list == 0 then error(usage("name the asset types (--assets battlecard,talk_track or --assets all)"), 0) end
   if #list == 1 and list[1] == "all" then return { table.unpack(draft.asset_order) } end
-  local out = {}
+  local out, seen = {}, {}
   for _, a in ipairs(list) do
     local id = a:lower():gsub("[%s%-]", "_")
     if not draft.asset_names[id] then
       error(usage(string.format("unknown asset type '%s' (known: %s, or all)", a, table.concat(draft.asset_order, ", "))), 0)
     end
-    out[#out + 1] = id
+    if not seen[id] then
+      seen[id] = true
+      out[#out + 1] = id
+    end
   end
   return out
 end
+
+-- Names of voices, "all", or none (the default voice) -> voice rows, each once
+-- (first seen first, however it was named).
 
 function M.resolve_voices(db, R, list)
   if list == nil or #list == 0 then
@@ -116,7 +135,7 @@ function M.resolve_voices(db, R, list)
     if #all == 0 then error(usage("there are no active voice profiles"), 0) end
     return all
   end
-  local out = {}
+  local out, seen = {}, {}
   for _, name in ipairs(list) do
     local v = R.voice_profiles.lookup(name)
     if not v then
@@ -124,7 +143,10 @@ function M.resolve_voices(db, R, list)
       for _, x in ipairs(R.voice_profiles.list({ is_active = true }, { order = "slug" })) do known[#known + 1] = x.slug end
       error(usage(string.format("no voice profile '%s' (known: %s, or all)", name, table.concat(known, ", "))), 0)
     end
-    out[#out + 1] = v
+    if not seen[v.id] then
+      seen[v.id] = true
+      out[#out + 1] = v
+    end
   end
   return out
 end
