@@ -53,3 +53,13 @@ T.test("json.encode_wire: the same JSON as encode, slashes left escaped", functi
   T.ok(wire:find('"list":[]', 1, true), "empty arrays stay arrays")
   T.eq(json.decode(wire), json.decode(json.encode(v)))
 end)
+
+T.test("text.check_utf8: a NUL byte is refused with its position, as bad UTF-8 is", function()
+  local check = require("candor.text").check_utf8
+  T.eq(check("a\tb\nc é", "the text"), "a\tb\nc é")
+  local msg = T.raises(function() check("a\0b", "the edited text") end, "the edited text holds a NUL byte %(byte 2%)")
+  T.contains(msg, "remove it")
+  T.raises(function() check("x\255\0", "the pain point") end, "the pain point is not valid UTF%-8 %(byte 2%)")
+  local ok, err = pcall(check, "\0", "the message")
+  T.eq({ ok, type(err) == "table" and err.kind }, { false, "usage" }, "a usage error: exit code 2")
+end)

@@ -377,3 +377,17 @@ T.test("workspace: repeated asset types, voices and documents are stored once; o
   T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ?", s.id), 2, "one version per asset type")
   db:close()
 end)
+
+T.test("workspace: text with a NUL byte is refused before a version is saved", function()
+  local db, W = setup()
+  local s = new_session(W)
+  T.raises(function() W:add_version(s.id, "battlecard", { content = "a\0b", source = "generation" }) end,
+    "the version's text holds a NUL byte %(byte 2%)")
+  T.raises(function() W:edit(s.id, "battlecard", "a\0b") end, "the edited text holds a NUL byte %(byte 2%)")
+  T.eq(db:value("SELECT count(*) FROM session_versions"), 0)
+  local notes = T.write_file(T.tmpdir() .. "/notes.md", "# Notes\n\nbinary\0tail\n")
+  T.raises(function() new_session(W, { documents = { notes } }) end, "notes.md holds a NUL byte")
+  T.raises(function() new_session(W, { pain = { title = "Flaky", content = "x\0y" } }) end, "the pain point holds a NUL byte")
+  T.eq(db:value("SELECT count(*) FROM sessions"), 1)
+  db:close()
+end)
