@@ -13,6 +13,7 @@ local P = require "candor.llm.provider"
 local request_key = require "candor.llm.request_key"
 local cassette = require "candor.llm.cassette"
 local cache = require "candor.llm.cache"
+local tokens = require("candor.text").tokens
 
 local M = {}
 
@@ -125,6 +126,27 @@ local function fetch(target, req, opts)
   return result, err, chunks
 end
 
+-- The request's input as a provider would count it, roughly: system prompt,
+-- prompt or messages, and the JSON schema asked for.
+local function input_tokens(req)
+  local n = tokens(req.system or "") + tokens(req.prompt or "")
+  for _, m in ipairs(req.messages or {}) do n = n + tokens(type(m.content) == "string" and m.content or "") end
+  if req.schema then n = n + tokens(json.encode(req.schema)) end
+  return n
+end
+
+-- A request above the target's max_input_tokens -> the error it fails with
+-- (kind "too_large", not retryable: it is as large the next time), before it
+-- is sent, since a provider would reject it or bill all of it.
+local function too_large(target, req)
+  local n, limit = input_tokens(req), target.max_input_tokens
+  if not limit or n <= limit then return nil end
+  return P.err("too_large", string.format(
+    "the request is about %d input tokens, over the limit of %d for %s:%s; nothing was sent: send less text, or raise %s",
+    n, limit, target.provider, target.model or "", target.max_input_tokens_from or "the llm_max_input_tokens setting"),
+    { retryable = false, input_tokens = n, limit = limit })
+end
+
 -- A stored answer for this request: the cassette's, else the cache's ->
 -- entry, source ("replayed" | "cached") | nil | nil, nil, err (a replay miss).
 local function lookup(tape, store, key, req)
@@ -136,11 +158,14 @@ local function lookup(tape, store, key, req)
   if entry then return entry, "cached" end
 end
 
--- One request's final outcome: replayed from the cassette or the cache when
--- they hold it (no limiter, no retry, no wait), else fetched from the provider.
--- A fetched answer goes into the cassette and (when it succeeded) the cache; a
--- cache hit goes into the cassette too, so a recording holds the whole run.
+-- One request's final outcome: refused when it is too large, replayed from
+-- the cassette or the cache when they hold it (no limiter, no retry, no wait),
+-- else fetched from the provider. A fetched answer goes into the cassette and
+-- (when it succeeded) the cache; a cache hit goes into the cassette too, so a
+-- recording holds the whole run. Every request, a JSON repair's too, comes here.
 local function answer(target, req, opts)
+  local refused = too_large(target, req)
+  if refused then return nil, refused end
   local tape, store = cassette.current(), cache.for_call(opts)
   if not tape and not store then return fetch(target, req, opts) end
   local key, normal = request_key.of(target, req)

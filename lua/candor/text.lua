@@ -41,4 +41,11 @@ function M.check_utf8(s, what)
   return s
 end
 
+-- What a token is taken to be when text is measured before a provider counts
+-- it: about four bytes of English text.
+M.bytes_per_token = 4
+
+-- tokens(s) -> a rough count of the tokens in s, for budgets and limits.
+function M.tokens(s) return #s // M.bytes_per_token + 1 end
+
 return M

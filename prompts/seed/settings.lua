@@ -70,6 +70,11 @@ return {
     description = "Retries for an LLM call after a 429, 5xx, timeout or unparseable JSON answer, with backoff that honours Retry-After.",
   },
   {
+    key = "llm_max_input_tokens",
+    value = "200000",
+    description = "Largest LLM request sent, in input tokens (about four bytes a token): a larger one fails before it is sent or retried, naming its size. A tier's max_input_tokens in a profile wins over this.",
+  },
+  {
     key = "llm_call_retention_days",
     value = "90",
     description = "Days to keep rows in llm_calls (full prompts and responses) before they are pruned. \"0\" keeps them forever.",

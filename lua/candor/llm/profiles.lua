@@ -84,10 +84,14 @@ end
 -- Settings that shape profiles, read from the database when opts.db is given
 -- (opts.settings gives them directly): model_profile names the profile;
 -- model_profiles is JSON {name = {tier = spec, limits = {...}}} over the rest;
--- llm_max_concurrency, llm_request_timeout_seconds and llm_max_retries set
--- what a profile leaves unsaid.
+-- llm_max_concurrency, llm_request_timeout_seconds, llm_max_retries and
+-- llm_max_input_tokens set what a profile leaves unsaid.
 local SETTING_KEYS = { "model_profile", "model_profiles", "llm_max_concurrency", "llm_request_timeout_seconds",
-                       "llm_max_retries" }
+                       "llm_max_retries", "llm_max_input_tokens" }
+
+-- The input limit when neither the tier nor the setting gives one (the seeded
+-- setting's value): a database without the setting still refuses a runaway prompt.
+M.default_max_input_tokens = 200000
 
 local function settings_of(opts)
   if opts.settings then return opts.settings end
@@ -210,7 +214,8 @@ local function target(spec, what, local_profile)
 end
 
 -- What the settings and the profile's limits add to a target: the provider's
--- limits ({concurrency, rpm}), the request timeout and the retry attempts.
+-- limits ({concurrency, rpm}), the request timeout, the retry attempts and the
+-- input limit, with max_input_tokens_from naming what set it (for its error).
 local function apply_defaults(out, profile, settings)
   local limits = profile.limits and profile.limits[out.provider]
   out.limits = {
@@ -221,11 +226,24 @@ local function apply_defaults(out, profile, settings)
   if not out.timeout_ms and timeout then out.timeout_ms = math.floor(timeout * 1000) end
   local retries = math.tointeger(tonumber(settings.llm_max_retries))
   if not out.attempts and retries and retries >= 0 then out.attempts = retries + 1 end
+  if out.max_input_tokens == nil then
+    local setting = tonumber(settings.llm_max_input_tokens)
+    out.max_input_tokens = setting and setting > 0 and setting or M.default_max_input_tokens
+    out.max_input_tokens_from = "the llm_max_input_tokens setting"
+  else
+    local limit = type(out.max_input_tokens) == "number" and math.tointeger(out.max_input_tokens)
+    if not limit or limit <= 0 then
+      error(string.format("max_input_tokens of tier '%s' must be a whole number of tokens above 0", out.tier), 0)
+    end
+    out.max_input_tokens = limit
+    out.max_input_tokens_from = string.format("max_input_tokens of tier '%s'%s (from %s)", out.tier,
+      out.profile and (" of profile '" .. out.profile .. "'") or "", out.origin or "the profile")
+  end
   return out
 end
 
 -- resolve(tier, opts) -> {provider, model, base_url, api_key, key_var, tier, profile,
---   origin, limits, timeout_ms, attempts, ...options}
+--   origin, limits, timeout_ms, attempts, max_input_tokens, ...options}
 -- opts: {db =, settings =, profile =}. Raises a clear error for an unknown tier
 -- or a missing key, naming the variable.
 function M.resolve(tier, opts)
