@@ -48,4 +48,20 @@ M.bytes_per_token = 4
 -- tokens(s) -> a rough count of the tokens in s, for budgets and limits.
 function M.tokens(s) return #s // M.bytes_per_token + 1 end
 
+-- opening(s, max_bytes) -> s when it fits, else its opening of at most
+-- max_bytes: cut at the last paragraph end, else line end, that keeps at least
+-- half of it, else at a character boundary (never inside a UTF-8 sequence);
+-- and the number of bytes left out.
+function M.opening(s, max_bytes)
+  if #s <= max_bytes then return s, 0 end
+  local head = s:sub(1, max_bytes)
+  for _, ending in ipairs { "^(.*)\n%s*\n", "^(.*)\n" } do
+    local cut = head:match(ending)
+    if cut and #cut >= max_bytes // 2 then return cut, #s - #cut end
+  end
+  local n = max_bytes
+  while n > 0 and (s:byte(n + 1) & 0xC0) == 0x80 do n = n - 1 end   -- a continuation byte starts no character
+  return s:sub(1, n), #s - n
+end
+
 return M

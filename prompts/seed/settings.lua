@@ -84,4 +84,14 @@ return {
     value = "12000",
     description = "Token budget (about four bytes a token) for what a workspace chat sends the model: the pain point, every active draft, the product documents' openings and recent messages. Past it the document openings shrink first, then the oldest messages are left out.",
   },
+  {
+    key = "document_context_tokens",
+    value = "24000",
+    description = "Token budget (about four bytes a token) for the product documents, all together, in a generation prompt. Past it each document keeps its opening (the shorter ones whole), with a note of how much was left out.",
+  },
+  {
+    key = "pain_context_tokens",
+    value = "6000",
+    description = "Token budget (about four bytes a token) for the pain point's title and text in a generation prompt. Past it the opening is kept, with a note of how much was left out.",
+  },
 }

@@ -320,3 +320,43 @@ T.test("repeated asset types, voices and documents count once each, first seen f
   T.eq(db:value("SELECT count(*) FROM asset_traceability"), 1)
   db:close()
 end)
+
+-- The user part of the first call whose purpose matches, from the fake's log.
+local function prompt_of(fake, purpose)
+  for _, c in ipairs(fake.calls) do
+    if c.purpose:find(purpose) then return c.body.messages[#c.body.messages].content end
+  end
+end
+
+T.test("documents and the pain go into prompts within their budgets, a cut saying how much is left out", function()
+  local db = F.db()
+  local S = require "candor.repo.settings"
+  T.eq({ S:get_value(db, "document_context_tokens"), S:get_value(db, "pain_context_tokens") }, { "24000", "6000" }, "seeded")
+  S:set_value(db, "document_context_tokens", "2000")
+  S:set_value(db, "pain_context_tokens", "500")
+  local dir = T.tmpdir()
+  local para = "Tideline reruns a failed test on the same SHA and marks it flaky when it flips.\n\n"
+  local big = T.write_file(dir .. "/big.md", "# Big\n\n" .. para:rep(2000))           -- about 160 KB
+  local small = T.write_file(dir .. "/small.md", "# Small\n\nQuarantine keeps a flaky test out of the merge queue.\n")
+  local pain = { title = "Flaky tests waste CI time", content = ("We re-run builds by hand. "):rep(4000) }   -- about 100 KB
+  F.with_fake(F.script(db), function(fake)
+    local job = F.generate(db, { documents = { big, small }, pain = pain })
+    T.eq(job.status, "completed")
+    local insights = prompt_of(fake, "^research:insights")
+    T.contains(insights, "Quarantine keeps a flaky test out of the merge queue.", "the short document whole")
+    T.contains(insights, "of big.md (about ")
+    T.contains(insights, "left out here: the documents share the document_context_tokens budget of 2000 tokens]")
+    local left = tonumber(insights:match("%[%.%.%. (%d+) more bytes of big%.md"))
+    T.ok(left and left > 150000, "the marker says how much of big.md is left out: " .. tostring(left))
+    T.ok(#insights < 2000 * 4 + 500 * 4 + 6000, "the prompt is within the budgets: " .. #insights .. " bytes")
+    for _, purpose in ipairs { "^research:insights", "^generate", "^judge" } do
+      local p = prompt_of(fake, purpose)
+      T.contains(p, "of the pain point (about ", purpose .. " sees the cut pain")
+      T.contains(p, "left out here: the pain_context_tokens budget is 500 tokens]", purpose)
+      T.ok(#p < 40000, purpose .. ": " .. #p .. " bytes")
+    end
+  end)
+  local stored = db:value("SELECT content FROM discovered_pain_points WHERE title = 'Flaky tests waste CI time'")
+  T.eq(#stored, #pain.content - 1, "the stored pain keeps all of its text (trimmed)")
+  db:close()
+end)

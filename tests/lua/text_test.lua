@@ -63,3 +63,17 @@ T.test("text.check_utf8: a NUL byte is refused with its position, as bad UTF-8 i
   local ok, err = pcall(check, "\0", "the message")
   T.eq({ ok, type(err) == "table" and err.kind }, { false, "usage" }, "a usage error: exit code 2")
 end)
+
+T.test("text.tokens and text.opening: about four bytes a token; an opening cut where the text breaks", function()
+  local text = require "candor.text"
+  T.eq({ text.tokens(""), text.tokens("abcd"), text.tokens(string.rep("x", 4000)) }, { 1, 2, 1001 })
+  T.eq({ text.opening("short", 10) }, { "short", 0 })
+  local paras = "one one one\n\ntwo two two\n\nthree three"
+  T.eq({ text.opening(paras, 30) }, { "one one one\n\ntwo two two", #paras - 24 }, "at the last paragraph end")
+  T.eq({ text.opening("aaaaaaaaaa\nbbbbbbbbbb\ncccc", 25) }, { "aaaaaaaaaa\nbbbbbbbbbb", 5 }, "else at a line end")
+  T.eq({ text.opening("a\n\n" .. string.rep("b", 40), 20) }, { "a\n\n" .. string.rep("b", 17), 23 },
+    "a break that keeps less than half is not used")
+  local shown, left = text.opening(string.rep("é", 10), 5)
+  T.eq({ shown, left }, { "éé", 16 }, "never inside a character")
+  T.ok(utf8.len(shown), "the opening is valid UTF-8")
+end)

@@ -158,10 +158,15 @@ end
 -- (rows), focus, force, max_iterations, profile, judges, retry, cache}. Whoever
 -- runs the steps sets run.job (a tracker with begin/progress, see candor.jobs)
 -- and may replace the progress hooks (variant_done, progress_step, research_done, log).
+-- run.pain is the row with its text cut to the pain_context_tokens budget
+-- (research.prompt_pain), so every prompt gets the same pain; run.budgets
+-- holds that budget and the documents' (document_context_tokens).
 function M.new_run(db, opts)
   local R = require("candor.repo").bind(db)
+  local budgets = research.budgets(db)
   local run = {
-    db = db, repo = R, pipeline = opts.pipeline, pain = opts.pain, documents = opts.documents,
+    db = db, repo = R, pipeline = opts.pipeline, budgets = budgets,
+    pain = opts.pain and research.prompt_pain(opts.pain, budgets.pain), documents = opts.documents,
     assets = opts.assets, voices = opts.voices, focus = opts.focus or "", force = opts.force,
     max_iterations = opts.max_iterations, profile = opts.profile, judges = opts.judges ~= false,
     score_cache = {}, banned_llm = {}, lexicons = {}, tokens = { input = 0, output = 0, calls = 0 },

@@ -2,6 +2,8 @@
 -- phrases per voice, community evidence, competitive positioning. Each renders
 -- its prompt file, calls a tier, checks the JSON and returns plain tables, plus
 -- a formatter that turns the result into the text later prompts receive.
+local text = require "candor.text"
+
 local M = {}
 
 -- Which tier each step asks (a prompt engineer may point a step elsewhere).
@@ -24,6 +26,68 @@ function M.bullets(items)
   return table.concat(out, "\n")
 end
 
+---------------------------------------------------------------- budgets
+
+-- What the pain and the documents may take of a prompt, in tokens: the
+-- settings, or their seeded values when unset (or not a number above 0).
+M.default_budgets = { pain_context_tokens = 6000, document_context_tokens = 24000 }
+
+-- budgets(db) -> {pain =, documents =}
+function M.budgets(db)
+  local S = require "candor.repo.settings"
+  local function budget(key)
+    local n = tonumber(S:get_value(db, key) or "")
+    return n and n > 0 and math.floor(n) or M.default_budgets[key]
+  end
+  return { pain = budget("pain_context_tokens"), documents = budget("document_context_tokens") }
+end
+
+-- within(s, room, what, why) -> s when it fits in room bytes, else its opening
+-- and a note saying how much of `what` is left out and why: the model (and
+-- whoever reads the logged prompt) must not take an opening for the whole. The
+-- note is a line of its own, but a one-line text (a title) stays one line.
+function M.within(s, room, what, why)
+  local shown, left_out = text.opening(s, room)
+  if left_out == 0 then return s end
+  return string.format("%s%s[... %d more bytes of %s (about %d tokens) left out here: %s]", shown,
+    s:find("\n", 1, true) and "\n" or " ", left_out, what, left_out // text.bytes_per_token, why)
+end
+
+-- prompt_pain(pain, budget) -> the pain row as prompts see it: a copy whose
+-- title and content together fit in budget tokens (the title at most half),
+-- each cut by within. The stored row keeps all of its text.
+function M.prompt_pain(pain, budget)
+  local room = budget * text.bytes_per_token
+  local title, content = pain.title or "", pain.content or ""
+  if #title + #content <= room then return pain end
+  local why = string.format("the pain_context_tokens budget is %d tokens", budget)
+  local copy = {}
+  for k, v in pairs(pain) do copy[k] = v end
+  copy.title = M.within(title, room // 2, "the pain point's title", why)
+  copy.content = M.within(content, math.max(room - #copy.title, 0), "the pain point", why)
+  return copy
+end
+
+-- documents_text(documents, room, why, heading) -> each document as
+-- heading:format(name) and its content, all the contents within room bytes:
+-- an equal share each, where what a shorter one leaves goes to the longer ones,
+-- so every document is seen; a cut one says how much is left out and why.
+function M.documents_text(documents, room, why, heading)
+  local order = {}
+  for i = 1, #documents do order[i] = i end
+  table.sort(order, function(a, b) return #documents[a].content < #documents[b].content end)
+  local share, left = {}, room
+  for n, i in ipairs(order) do
+    share[i] = math.min(#documents[i].content, left // (#documents - n + 1))
+    left = left - share[i]
+  end
+  local parts = {}
+  for i, d in ipairs(documents) do parts[i] = heading:format(d.name) .. M.within(d.content, share[i], d.name, why) end
+  return table.concat(parts, "\n\n")
+end
+
+---------------------------------------------------------------- pain
+
 -- The pain point's variables for every prompt.
 function M.pain_vars(pain)
   local quotes = {}
@@ -43,10 +107,10 @@ end
 function M.insights(run)
   local empty = { capabilities = {}, differentiators = {}, proof_points = {}, limits = {}, unanswered = {}, documents = 0 }
   if #run.documents == 0 then return empty end
-  local parts = {}
-  for _, d in ipairs(run.documents) do parts[#parts + 1] = "## " .. d.name .. "\n\n" .. d.content end
+  local budget = run.budgets.documents
   local vars = M.pain_vars(run.pain)
-  vars.documents = table.concat(parts, "\n\n")
+  vars.documents = M.documents_text(run.documents, budget * text.bytes_per_token,
+    string.format("the documents share the document_context_tokens budget of %d tokens", budget), "## %s\n\n")
   local r = run.llm(M.tiers.insights, "pipeline/insights", vars, { json = true, purpose = "research:insights" })
   local v = type(r.json) == "table" and r.json or {}
   local out = { documents = #run.documents }
@@ -185,7 +249,7 @@ function M.competitive(run, insights)
   vars.insights = M.format_insights(insights or { documents = 0 }, "brief")
   -- run beside the insights step, it has the documents' openings instead
   if (not insights or (insights.documents or 0) == 0) and #run.documents > 0 then
-    vars.insights = M.product_brief(run.documents)
+    vars.insights = M.product_brief(run.documents, run.budgets.documents)
   end
   local r = run.llm(M.tiers.competitive, "pipeline/competitive", vars,
     { json = true, grounding = true, purpose = "research:competitive" })
@@ -194,16 +258,15 @@ function M.competitive(run, insights)
            raw = r.text, id = r.interaction_id or r.id or "" }
 end
 
--- The product in brief, straight from the documents: each one's opening.
-function M.product_brief(documents, per_doc)
-  per_doc = per_doc or 2000
-  local out = {}
-  for _, d in ipairs(documents) do
-    local text = d.content
-    if #text > per_doc then text = (text:sub(1, per_doc):match("^(.*)\n%s*\n") or text:sub(1, per_doc)) .. "\n[...]" end
-    out[#out + 1] = "From " .. d.name .. ":\n" .. text
-  end
-  return table.concat(out, "\n\n")
+-- The product in brief, straight from the documents: about BRIEF_BYTES of
+-- each one's opening, within budget tokens for them all.
+local BRIEF_BYTES = 2000
+
+function M.product_brief(documents, budget)
+  local room = budget * text.bytes_per_token
+  local why = string.format("the documents share the document_context_tokens budget of %d tokens", budget)
+  if BRIEF_BYTES * #documents < room then room, why = BRIEF_BYTES * #documents, "only their openings are given here" end
+  return M.documents_text(documents, room, why, "From %s:\n")
 end
 
 function M.format_competitive(c)
