@@ -391,3 +391,35 @@ T.test("workspace: text with a NUL byte is refused before a version is saved", f
   T.eq(db:value("SELECT count(*) FROM sessions"), 1)
   db:close()
 end)
+
+T.test("chat: a message over the chat_context_tokens budget is refused before it is stored or sent", function()
+  local db, W = setup()
+  local chat = require "candor.workspace.chat"
+  local s = new_session(W)
+  W:add_version(s.id, "battlecard", { content = F.good, source = "generation" })
+  require("candor.repo.settings"):set_value(db, "chat_context_tokens", "3000")
+  F.with_fake({ { purpose = "^workspace:chat", text = "Cut the second line." } }, function(fake)
+    local msg = T.raises(function() chat.send(W, s.id, string.rep("why? ", 3000)) end,
+      "the message is about 3751 tokens, more than the chat_context_tokens budget of 3000")
+    T.contains(msg, "nothing was sent or stored")
+    T.raises(function() chat.send(W, s.id, "why\0?") end, "the message holds a NUL byte")
+    T.eq({ fake.count(), db:value("SELECT count(*) FROM session_messages") }, { 0, 0 })
+    T.eq(chat.send(W, s.id, string.rep("why? ", 400), { retry = { base_ms = 1 } }).content, "Cut the second line.",
+      "a long message within the budget is sent")
+    T.eq(fake.count(), 1)
+  end)
+  db:close()
+end)
+
+T.test("chat: the message counts in the budget, so the documents shrink to leave it room", function()
+  local db, W = setup()
+  local chat = require "candor.workspace.chat"
+  local doc = T.write_file(T.tmpdir() .. "/product.md", "# Product\n\n" .. string.rep("Tideline finds flaky tests.\n\n", 800))
+  local s = new_session(W, { documents = { doc } })
+  require("candor.repo.settings"):set_value(db, "chat_context_tokens", "6000")
+  local short = chat.context(W, s, nil, "What next?")
+  local long = chat.context(W, s, nil, string.rep("what next? ", 1000))
+  T.contains(long, "[... the rest of product.md is not shown]")
+  T.ok(#long < #short, string.format("less of the document beside a long message: %d < %d bytes", #long, #short))
+  db:close()
+end)

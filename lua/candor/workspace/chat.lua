@@ -8,14 +8,12 @@ local async = require "candor.async"
 local json = require "candor.json"
 local host = require "core.host"
 local prompt = require "candor.prompt"
-local trim = require("candor.text").trim
+local text = require "candor.text"
+local trim, tokens = text.trim, text.tokens
 
 local M = { tier = "pro", default_budget = 12000 }
 
 local usage = require("candor.workflow").usage   -- the error a command turns into exit code 2
-
--- A rough token count (4 bytes a token) to keep the context within budget.
-local function tokens(s) return #s // 4 + 1 end
 
 local function fmt(x) return x and string.format("%.1f", x) or "-" end
 
@@ -34,26 +32,29 @@ local function assets_text(W, session)
   return #out > 0 and table.concat(out, "\n\n") or "(no versions yet)"
 end
 
--- Each document's opening, up to per_doc bytes, cut at a paragraph end.
+-- Each document's opening, up to per_doc bytes.
 local function documents_text(docs, per_doc)
   local out = {}
   for _, d in ipairs(docs) do
-    local text = d.content
-    if #text > per_doc then
-      local cut = text:sub(1, per_doc):match("^(.*)\n%s*\n") or text:sub(1, per_doc)
-      text = cut .. "\n[... the rest of " .. d.name .. " is not shown]"
-    end
-    out[#out + 1] = "### " .. d.name .. "\n" .. text
+    local shown, left_out = text.opening(d.content, per_doc)
+    if left_out > 0 then shown = shown .. "\n[... the rest of " .. d.name .. " is not shown]" end
+    out[#out + 1] = "### " .. d.name .. "\n" .. shown
   end
   return table.concat(out, "\n\n")
 end
 
+-- The chat_context_tokens setting, or the default.
+local function budget_of(db)
+  return tonumber(require("candor.repo.settings"):get_value(db, "chat_context_tokens") or "") or M.default_budget
+end
+
 -- context(W, session, focus_asset, message) -> system prompt, earlier messages
--- ({role, content}, oldest first). Within the budget the drafts and the pain
--- always go in; documents shrink first, then the oldest messages are left out.
+-- ({role, content}, oldest first). Within the budget the drafts, the pain and
+-- the message always go in; documents shrink first, then the oldest messages
+-- are left out.
 function M.context(W, session, focus_asset, message)
   local db = W.db
-  local budget = tonumber(require("candor.repo.settings"):get_value(db, "chat_context_tokens") or "") or M.default_budget
+  local budget = budget_of(db)
   local voice, pain = W:voice(session), W:pain(session)
   local quality = require "candor.quality"
   local banned = {}
@@ -68,7 +69,7 @@ function M.context(W, session, focus_asset, message)
   end
   local per_doc = 6000
   local rendered = system_for(per_doc)
-  while tokens(rendered.system or "") > budget * 0.7 and per_doc > 500 do
+  while tokens(rendered.system or "") + tokens(message) > budget * 0.7 and per_doc > 500 do
     per_doc = per_doc // 2
     rendered = system_for(per_doc)
   end
@@ -97,19 +98,24 @@ function M.proposal(text)
   return { asset_type = kind:gsub("%-", "_"), content = trim(body) }
 end
 
--- send(W, session_id, text, {asset_type, on_chunk = fn(piece), retry}) -> the
+-- send(W, session_id, message, {asset_type, on_chunk = fn(piece), retry}) -> the
 -- assistant's message row (metadata.proposal when it proposed an asset). The
--- user's message is stored first, so a failed reply still keeps it.
-function M.send(W, session_id, text, opts)
+-- user's message is stored first, so a failed reply still keeps it; a message
+-- larger than the whole chat_context_tokens budget is refused before that.
+function M.send(W, session_id, message, opts)
   opts = opts or {}
-  if type(text) ~= "string" or not text:match("%S") then error(usage("the message is empty"), 0) end
-  local ok_utf8 = utf8.len(text)
-  if not ok_utf8 then error(usage("the message is not valid UTF-8"), 0) end
+  if type(message) ~= "string" or not message:match("%S") then error(usage("the message is empty"), 0) end
+  text.check_utf8(message, "the message")
   local session = W:get(session_id)
   local db = W.db
+  local budget = budget_of(db)
+  if tokens(message) > budget then
+    error(usage(string.format("the message is about %d tokens, more than the chat_context_tokens budget of %d; "
+      .. "nothing was sent or stored: send a shorter message, or raise that setting", tokens(message), budget)), 0)
+  end
   local M_repo = require "candor.repo.session_messages"
-  local system, history, user = M.context(W, session, opts.asset_type, text)
-  M_repo:insert(db, { session_id = session.id, role = "user", content = text, asset_type = opts.asset_type or json.null,
+  local system, history, user = M.context(W, session, opts.asset_type, message)
+  M_repo:insert(db, { session_id = session.id, role = "user", content = message, asset_type = opts.asset_type or json.null,
     metadata = {} })
   local messages = {}
   for _, m in ipairs(history) do messages[#messages + 1] = m end
