@@ -286,7 +286,7 @@ T.test("any command run against a database with a stale running job marks it fai
   db:close()
   local r = run(path, { "assets", "list" })
   T.eq(r.code, 0, r.err)
-  T.contains(r.err, "candor: marked 1 job(s) left running by a stopped process as failed")
+  T.contains(r.err, "candor: left unfinished by a process that stopped: 1 generation job marked failed\n")
   local shown = json.decode(run(path, { "jobs", "show", stale.id, "--json" }).out)
   T.eq(shown.status, "failed")
   T.contains(shown.error_message, string.format("(pid %d) stopped before it finished", pid))

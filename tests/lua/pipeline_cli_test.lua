@@ -107,7 +107,7 @@ T.test("a run killed in the middle leaves every stored asset whole; the next sta
   end
   watch:close()
   local r = T.candor_async({ "jobs", "list" }, e)
-  T.contains(r.err, "marked 1 job(s) left running by a stopped process as failed")
+  T.contains(r.err, "left unfinished by a process that stopped: 1 generation job marked failed")
   local check = dbm.open(dir .. "/c.db")
   local job = check:first("SELECT * FROM generation_jobs")
   T.eq(job.status, "failed")

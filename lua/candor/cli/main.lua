@@ -25,6 +25,39 @@ local function suggest(name)
   return best
 end
 
+local function count(n, one, many) return string.format("%d %s", n, n == 1 and one or many) end
+
+-- Work left running by a process that stopped can never finish: mark it, and
+-- -> what was marked, in words per kind ("1 generation job failed, ..."), or nil.
+local function recover_stopped(db)
+  local R = require "candor.repo.action_jobs"
+  -- the action jobs open now, to tell afterwards which recovery failed and which it found completed
+  local open = {}
+  for _, status in ipairs { "pending", "running" } do
+    for _, row in ipairs(R:list(db, { status = status })) do open[#open + 1] = row.id end
+  end
+  local generation = require("candor.jobs").recover(db)
+  local actions_failed, actions_completed = 0, 0
+  if require("candor.workspace.actions").recover(db) > 0 then
+    for _, id in ipairs(open) do
+      local row = R:get(db, id)
+      if row and row.status == "failed" then actions_failed = actions_failed + 1
+      elseif row and row.status == "completed" and type(row.result) == "table" and row.result.recovered then
+        actions_completed = actions_completed + 1
+      end
+    end
+  end
+  local sessions = require("candor.workspace").recover(db)
+  local said = {}
+  if generation > 0 then said[#said + 1] = count(generation, "generation job", "generation jobs") .. " marked failed" end
+  if actions_failed > 0 then said[#said + 1] = count(actions_failed, "action job", "action jobs") .. " marked failed" end
+  if actions_completed > 0 then
+    said[#said + 1] = count(actions_completed, "action job", "action jobs") .. " found completed (its version was stored)"
+  end
+  if sessions > 0 then said[#said + 1] = count(sessions, "session", "sessions") .. " marked failed" end
+  return #said > 0 and table.concat(said, ", ") or nil
+end
+
 -- What every command gets: options, output helpers, and the database opened on demand.
 local function new_app(global)
   local app = { verbose = global.verbose, db_flag = global.db }
@@ -35,15 +68,12 @@ local function new_app(global)
   function app.db()
     if not app._db then
       app._db, app.db_info = require("candor.db").open(app.db_path())
-      -- Jobs left running by a process that stopped can never finish: say so once.
-      local ok, n = pcall(function()
-        return require("candor.jobs").recover(app._db) + require("candor.workspace.actions").recover(app._db)
-          + require("candor.workspace").recover(app._db)
-      end)
-      if ok and n > 0 then
-        io.stderr:write(string.format("candor: marked %d job(s) left running by a stopped process as failed\n", n))
+      -- say once what a stopped process left, and what became of it
+      local ok, said = pcall(recover_stopped, app._db)
+      if ok and said then
+        io.stderr:write("candor: left unfinished by a process that stopped: ", said, "\n")
       elseif not ok and app.verbose then
-        io.stderr:write("candor: could not check for stopped jobs: ", tostring(n), "\n")
+        io.stderr:write("candor: could not check for stopped jobs: ", tostring(said), "\n")
       end
     end
     return app._db
