@@ -6,6 +6,7 @@
 --   local s = W:create{pain = {title = "...", content = "..."}, asset_types = {"battlecard"}}
 --   W:generate(s.id) ; W:edit(s.id, "battlecard", text) ; print(W:diff(s.id, 1, 2, "battlecard"))
 local async = require "candor.async"
+local jobs = require "candor.jobs"
 local json = require "candor.json"
 local trim = require("candor.text").trim
 
@@ -115,11 +116,27 @@ end
 -- The default name: the pain's title, short enough for a list.
 local function default_name(pain) return shorten(pain.title ~= "" and pain.title or pain.content, 60) end
 
+-- A model profile a session may keep: nil (the default choice at each run), or a
+-- name the profiles know; any other is a usage error that names the known ones.
+local function check_profile(db, name)
+  if name == nil then return nil end
+  if type(name) ~= "string" or not name:match("%S") then error(usage("a model profile name must be text"), 0) end
+  local ok, err = pcall(require("candor.llm.profiles").active, { db = db, profile = name })
+  if ok then return name end
+  local msg = type(err) == "table" and tostring(err.message) or tostring(err)
+  -- "no model profile 'x' (from --profile); known: ..." is the user's typo; anything else (a broken config) is not
+  if msg:find("^no model profile") then error(usage((msg:gsub(" %(from %-%-profile%)", ""))), 0) end
+  error(err, 0)
+end
+
 -- create{pain = {id=} | {title, content, author, source_url}, documents = {paths},
 --   asset_types = {...}|{"all"}, voice = slug, voices = {slugs}, pipeline = name,
---   focus = text, name = text, priority = slug, profile = name} -> session row.
--- Every input is checked (and every document read) before anything is written;
--- then the pain point, the documents and the session are one transaction.
+--   focus = text, name = text, priority = slug, profile = name, check_keys = bool}
+--   -> session row.
+-- Every input is checked (and every document read) before anything is written,
+-- the profile name included; check_keys (for a session generated at once) also
+-- resolves the pipeline's model tiers, so a missing API key leaves no session
+-- behind. Then the pain point, the documents and the session are one transaction.
 function W:create(o)
   o = o or {}
   local db, R = self.db, self.R
@@ -139,11 +156,15 @@ function W:create(o)
   if focus == "" then focus = nil end
   local docs = pipeline.read_documents(o.documents)   -- each document once
   if pain_in.id then
-    if not R.discovered_pain_points.get(pain_in.id) then pipeline.resolve_pain(db, R, pain_in) end   -- raises
+    if not R.discovered_pain_points.get(pain_in.id) then
+      error(usage(string.format("no pain point '%s' (see 'candor pain list')", tostring(pain_in.id))), 0)
+    end
   else
     check_utf8((pain_in.title or "") .. (pain_in.content or ""), "the pain point")
     if not ((pain_in.title or "") .. (pain_in.content or "")):match("%S") then error(usage("the pain point is empty"), 0) end
   end
+  local profile = check_profile(db, o.profile)
+  if o.check_keys then require("candor.llm").check(wf.tiers or {}, { db = db, profile = profile }) end
   local voice_ids = {}
   for i, v in ipairs(voices) do voice_ids[i] = v.id end
   return db:transaction(function()
@@ -156,7 +177,7 @@ function W:create(o)
       manual_pain_point = not pain_in.id and { title = pain.title, description = pain.content,
         author = pain_in.author, source_url = pain_in.source_url } or null,
       product_doc_ids = json.array(doc_ids), focus_instructions = focus or null, pipeline = wf.name:gsub("^pipelines/", ""),
-      metadata = { voiceProfileIds = json.array(voice_ids), modelProfile = o.profile, named_by_user = name ~= nil },
+      metadata = { voiceProfileIds = json.array(voice_ids), modelProfile = profile, named_by_user = name ~= nil },
       is_archived = false,
     }
     return R.sessions.get(row.id)
@@ -176,6 +197,18 @@ function W:rename(id, name)
   local m = meta(s)
   m.named_by_user = true
   self.R.sessions.update(s.id, { name = name, metadata = m })
+  return self.R.sessions.get(s.id)
+end
+
+-- set_profile(id, name) -> row: the model profile the session's generation,
+-- judges, actions and chat use from now on (checked as create checks it); nil
+-- leaves the choice to each run (CANDOR_PROFILE, the config file, the
+-- model_profile setting).
+function W:set_profile(id, name)
+  local s = self:get(id)
+  local m = meta(s)
+  m.modelProfile = check_profile(self.db, name)
+  self.R.sessions.update(s.id, { metadata = m })
   return self.R.sessions.get(s.id)
 end
 
@@ -239,6 +272,13 @@ function W:documents(s)
   return self.R.product_documents.by_ids(type(s.product_doc_ids) == "table" and s.product_doc_ids or {})
 end
 
+-- action_jobs(session_id) -> the session's action jobs (candor.workspace.actions),
+-- oldest first: what each did, failed or found.
+function W:action_jobs(session_id)
+  local s = self:get(session_id)
+  return self.R.action_jobs.for_session(s.id)
+end
+
 ---------------------------------------------------------------- versions
 
 local SCORE_COLUMNS = {
@@ -258,6 +298,26 @@ local function check_asset(s, asset_type)
   for _, a in ipairs(s.asset_types or {}) do if a == asset_type then return asset_type end end
   local list = table.concat(s.asset_types or {}, ", ")
   error(usage(string.format("session '%s' has no asset type '%s' (it has: %s)", s.id, tostring(asset_type), list)), 0)
+end
+
+-- check_asset(session, asset_type) -> asset_type, or a usage error naming the session's.
+function W:check_asset(s, asset_type) return check_asset(self:own(s), asset_type) end
+
+-- detail(version) -> its source_detail as a table ({} when it has none), with
+-- failing marked as an array: decoding loses the difference between [] and {},
+-- and failing is a list however often the detail is written back or printed.
+function M.detail(v)
+  local sd = type(v.source_detail) == "table" and v.source_detail or {}
+  if type(sd.failing) == "table" then json.array(sd.failing) end
+  return sd
+end
+
+-- from_version(parent, detail) -> detail with the version it was made from, the
+-- same way for every derived version (edit, action, accepted chat): from_version
+-- the parent's id, from_version_number its number. No parent, no fields.
+function M.from_version(parent, detail)
+  if parent then detail.from_version, detail.from_version_number = parent.id, parent.version_number end
+  return detail
 end
 
 -- add_version(session_id, asset_type, {content, source, source_detail, scores =
@@ -292,6 +352,7 @@ end
 -- or that number of asset_type (which may be left out when the session has one).
 function W:version(session_id, ref, asset_type)
   local s = self:get(session_id)
+  if asset_type then check_asset(s, asset_type) end
   local R = self.R.session_versions
   if type(ref) == "table" then ref = ref.id end
   local n = math.tointeger(tonumber(ref))
@@ -370,19 +431,25 @@ function W:judge_run(s)
   return run
 end
 
--- The deterministic scores of a text for the session's voice (no LLM call).
--- The voice a session's asset is in now: its active version's (an action may
--- have moved it to another voice), else the session's.
-function W:asset_voice(s, asset_type)
-  local v = asset_type and self:active(s.id)[asset_type]
-  local slug = v and type(v.source_detail) == "table" and v.source_detail.voice
+-- version_voice(session, version) -> the voice a version is in: the one its
+-- source_detail names (an action may have moved it to another voice), else the
+-- session's.
+function W:version_voice(s, v)
+  local slug = v and M.detail(v).voice
   local row = slug and self.R.voice_profiles.by_slug(slug)
   return row or self:voice(s)
 end
 
-function W:quick_score(s, text, asset_type)
+-- The voice a session's asset is in now: its active version's, else the session's.
+function W:asset_voice(s, asset_type)
+  return self:version_voice(s, asset_type and self:active(s.id)[asset_type])
+end
+
+-- quick_score(session, text, asset_type [, voice]) -> the deterministic scores
+-- of a text (no LLM call), against voice or else the asset's voice now; the voice.
+function W:quick_score(s, text, asset_type, voice)
   local quality = require "candor.quality"
-  local voice = self:asset_voice(s, asset_type)
+  voice = voice or self:asset_voice(s, asset_type)
   local r = quality.score(text, { voice = voice, db = self.db })
   return r, voice
 end
@@ -393,47 +460,85 @@ local function spawn_background(self, name, fn, ctx)
   return task
 end
 
--- edit(session_id, asset_type, text) -> the new version (active), scored at once
--- by the deterministic scorers; the LLM judges run after in a background task
--- that fills in authenticity, persona fit and the gates (source_detail.judged),
--- or records source_detail.judge_error. Returns nil, "no change" when the text
--- is the active version's. wait_background() waits for the judges.
-function W:edit(session_id, asset_type, text)
+-- edit(session_id, asset_type, text [, {from = version | id | number | false}])
+-- -> the new version, and the version that became active while the text was
+-- being edited (nil when none did).
+-- from is the version the text was edited from (false: the asset had none);
+-- left out, it is the active version now. The new version records from as its
+-- parent and is made active, unless the active version is no longer from: then
+-- it is stored all the same but not activated, so neither change is lost and
+-- the caller can say which became active meanwhile. It is scored at once by the
+-- deterministic scorers (in from's voice); the LLM judges run after in a
+-- background task (see judge_later). Returns nil, "no change" when the text is
+-- from's, or the active version's. wait_background() waits for the judges.
+function W:edit(session_id, asset_type, text, opts)
+  opts = opts or {}
   local s = self:get(session_id)
   check_asset(s, asset_type)
   if type(text) ~= "string" then error(usage("edit: the new text expected"), 0) end
   check_utf8(text, "the edited text")
   text = text:gsub("%s+$", "")
   if not text:match("%S") then error(usage("the edited text is empty"), 0) end
-  local current = self:active(s.id)[asset_type]
-  if current and current.content:gsub("%s+$", "") == text then return nil, "no change" end
-  local det, voice = self:quick_score(s, text, asset_type)
-  local detail = { judged = false, voice = voice.slug, from_version = current and current.version_number or nil,
-                   from_version_id = current and current.id or nil, scored = "deterministic" }
-  local v = self:add_version(s.id, asset_type, { content = text, source = "edit", source_detail = detail,
-    scores = det.scores, passes_gates = det.pass, activate = true })
+  local from
+  if opts.from == nil then from = self:active(s.id)[asset_type]
+  elseif opts.from then from = self:version(s.id, opts.from, asset_type) end
+  local function same(v) return v and v.content:gsub("%s+$", "") == text end
+  if same(from) or same(self:active(s.id)[asset_type]) then return nil, "no change" end
+  local det, voice = self:quick_score(s, text, asset_type, self:version_voice(s, from))
+  local detail = M.from_version(from, { judged = false, voice = voice.slug, scored = "deterministic" })
+  -- the check and the insert are one transaction, so no version can become active in between
+  local v, meanwhile = self.db:transaction(function()
+    local active = self:active(s.id)[asset_type]
+    local moved = active and (not from or active.id ~= from.id) and active or nil
+    return self:add_version(s.id, asset_type, { content = text, source = "edit", source_detail = detail,
+      scores = det.scores, passes_gates = det.pass, activate = not moved }), moved
+  end)
   self:judge_later(v)
-  return v
+  return v, meanwhile
+end
+
+local judging = {}   -- ids of the versions this process is judging
+
+-- judge_status(version) -> "judged", "judging" (its judges are running),
+-- "interrupted" (the process running them stopped before they answered),
+-- "failed" (they failed: source_detail.judge_error), or "unjudged"
+-- (deterministic scores only); for the two middle ones, also the runner record
+-- ({pid, host, started_at}) of the process that judges or judged it.
+function M.judge_status(v)
+  local sd = M.detail(v)
+  if type(sd.judging) == "table" then
+    if jobs.runner_alive(sd.judging, judging[v.id] == true) then return "judging", sd.judging end
+    return "interrupted", sd.judging
+  end
+  if sd.judge_error then return "failed" end
+  if sd.judged == false then return "unjudged" end
+  return "judged"
 end
 
 -- judge_later(version) -> task: the LLM judges on a version in the background.
--- When they finish the version gets authenticity and persona scores, the gates
--- over every score, and source_detail.judged = true; a failure is kept in
--- source_detail.judge_error and the deterministic scores stand.
+-- The version is marked first (source_detail.judging, this process's runner
+-- record), so a reader can tell judges still running from judges whose process
+-- stopped (judge_status). When they finish the version gets authenticity and
+-- persona scores, the gates over every score, and source_detail.judged = true;
+-- a failure is kept in source_detail.judge_error and the deterministic scores stand.
 function W:judge_later(v)
   local s = self:get(v.session_id)
   local judge = require "candor.pipeline.judge"
   local db, R = self.db, self.R
+  local marked = M.detail(R.session_versions.get(v.id) or v)
+  marked.judging = jobs.this_runner()
+  R.session_versions.update(v.id, { source_detail = marked })
+  judging[v.id] = true
   return spawn_background(self, "judge " .. v.asset_type .. " v" .. v.version_number, function()
     local ok, res = pcall(function()
       local run = self:judge_run(s)
-      local slug = type(v.source_detail) == "table" and v.source_detail.voice
-      local voice = slug and R.voice_profiles.by_slug(slug) or self:voice(s)
-      return judge.score(run, { asset = v.asset_type, voice = voice, content = v.content })
+      return judge.score(run, { asset = v.asset_type, voice = self:version_voice(s, v), content = v.content })
     end)
+    judging[v.id] = nil
     local now = R.session_versions.get(v.id)
     if not now then return end   -- deleted meanwhile
-    local detail = type(now.source_detail) == "table" and now.source_detail or {}
+    local detail = M.detail(now)
+    detail.judging = nil
     local fields = {}
     if ok then
       local sc = res.scores
@@ -455,6 +560,38 @@ function W:judge_later(v)
     R.session_versions.update(v.id, fields)
     require("candor.llm.log").flush(db)
   end, { session_id = s.id, purpose = "workspace:judge" })
+end
+
+-- judge(session_id, {asset_type =, version = id | number}) -> the versions whose
+-- LLM judges were started (judge_later; wait_background() waits for them).
+-- Without a version: the active version of asset_type, or when no asset_type
+-- is given, the active version of each asset type that is not judged (unjudged,
+-- failed or interrupted). A version whose judges are running now is refused.
+function W:judge(session_id, o)
+  o = o or {}
+  local s = self:get(session_id)
+  local targets = {}
+  if o.version then targets[1] = self:version(s.id, o.version, o.asset_type)
+  elseif o.asset_type then
+    check_asset(s, o.asset_type)
+    targets[1] = self:active(s.id)[o.asset_type]
+      or error(usage(string.format("session '%s' has no %s version yet", s.id, o.asset_type)), 0)
+  else
+    local active = self:active(s.id)
+    for _, a in ipairs(s.asset_types or {}) do
+      local status = active[a] and M.judge_status(active[a])
+      if status and status ~= "judged" and status ~= "judging" then targets[#targets + 1] = active[a] end
+    end
+  end
+  for _, v in ipairs(targets) do
+    local status, runner = M.judge_status(v)
+    if status == "judging" then
+      error(string.format("%s v%d is being judged now (pid %s on %s); wait for it", v.asset_type, v.version_number,
+        tostring(runner.pid), tostring(runner.host)), 0)
+    end
+  end
+  for _, v in ipairs(targets) do self:judge_later(v) end
+  return targets
 end
 
 -- wait_background() -> the tasks' errors (a list, empty when all went well).
@@ -502,7 +639,6 @@ function W:generate(id, o)
   o = o or {}
   local s = self:get(id)
   local db, R = self.db, self.R
-  local jobs = require "candor.jobs"
   if s.status == "generating" and s.job_id then
     local job = R.generation_jobs.get(s.job_id)
     if job and job.status == "running" and jobs.alive(job) then
@@ -611,7 +747,7 @@ function W:summary(s)
     if v then
       assets[#assets + 1] = { asset_type = a, version_id = v.id, version_number = v.version_number, source = v.source,
         content = v.content, scores = M.scores_of(v), passes_gates = v.passes_gates, created_at = v.created_at,
-        source_detail = type(v.source_detail) == "table" and v.source_detail or nil,
+        source_detail = type(v.source_detail) == "table" and M.detail(v) or nil,
         versions = R.session_versions.count({ session_id = s.id, asset_type = a }) }
     else
       assets[#assets + 1] = { asset_type = a, versions = 0 }
@@ -623,7 +759,8 @@ function W:summary(s)
   return {
     session = { id = s.id, name = s.name, status = s.status, pipeline = s.pipeline, voice = voice and voice.slug,
       voices = voices, asset_types = s.asset_types, focus = s.focus_instructions, archived = s.is_archived,
-      created_at = s.created_at, updated_at = s.updated_at, naming_error = m.naming_error, user = self.user.username },
+      created_at = s.created_at, updated_at = s.updated_at, naming_error = m.naming_error, user = self.user.username,
+      profile = m.modelProfile },
     pain = pain_ok and { id = pain.id, title = pain.title, content = pain.content, source_type = pain.source_type,
       source_url = pain.source_url ~= "" and pain.source_url or nil, author = pain.author ~= "" and pain.author or nil } or nil,
     documents = docs,

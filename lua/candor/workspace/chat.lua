@@ -186,8 +186,9 @@ function M.accept(W, session_id, message_id, opts)
     end
     local v = W:add_version(session.id, proposal.asset_type, {
       content = proposal.content, source = "chat",
-      source_detail = { message_id = msg.id, voice = voice.slug, source = s.source, gates = s.gates, judged = s.judged,
-                        accepted_at = host.now() },
+      source_detail = require("candor.workspace").from_version(W:active(session.id)[proposal.asset_type], {
+        message_id = msg.id, voice = voice.slug, source = s.source, gates = s.gates, judged = s.judged,
+        accepted_at = host.now() }),
       scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
                  specificity = sc.specificity, persona_avg = sc.persona_avg },
       passes_gates = s.pass, activate = true,
