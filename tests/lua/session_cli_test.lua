@@ -95,7 +95,7 @@ T.test("session CLI: new generates and names; list, show, versions, rename, arch
 
   T.contains(run(dir, fake, { "session", "rename", id, "Flaky CI, Q3" }).out, "renamed session " .. id .. ": Flaky CI, Q3")
   T.contains(run(dir, fake, { "session", "archive", id }).out, "archived session " .. id)
-  T.contains(run(dir, fake, { "session", "list" }).out, "no sessions yet")
+  T.contains(run(dir, fake, { "session", "list" }).out, "no sessions but archived ones (list them with: candor session list --archived)")
   T.contains(run(dir, fake, { "session", "list", "--archived" }).out, id)
   T.contains(run(dir, fake, { "session", "archive", id, "--undo" }).out, "unarchived session " .. id)
 
@@ -296,4 +296,327 @@ T.test("session CLI: wrong flags and arguments exit 2; unknown ids, users and ot
   r = run(dir, nil, { "session", "--help" })
   T.eq(r.code, 0)
   T.contains(r.out, "Usage: candor session new")
+end)
+
+-- A shell script run with the CLI's environment, $CANDOR the binary: for work
+-- that must happen while another candor runs (an edit made meanwhile).
+local function run_script(dir, fake, script, extra)
+  local uv = require "luv"
+  local async = require "candor.async"
+  local o = env(dir, fake, extra)
+  local parts = { "env" }
+  for _, k in ipairs(o.unset) do parts[#parts + 1] = "-u " .. k end
+  for k, v in pairs(o.env) do parts[#parts + 1] = T.shell_quote(k .. "=" .. v) end
+  parts[#parts + 1] = T.shell_quote("CANDOR=" .. T.binary)
+  local out = T.tmpdir()
+  local cmd = table.concat(parts, " ") .. " /bin/sh -c " .. T.shell_quote(script) .. " >" .. out .. "/out 2>" .. out .. "/err"
+  local code = async.suspend(function(wake)
+    local handle
+    handle = uv.spawn("/bin/sh", { args = { "-c", cmd } }, function(c) handle:close() wake(c) end)
+  end)
+  return { code = code, out = T.read_file(out .. "/out") or "", err = T.read_file(out .. "/err") or "" }
+end
+
+local function new_generated(dir, fake)
+  local r = run(dir, fake, { "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--pipeline", "standard", "--name", "Flakes", "--json" })
+  T.eq(r.code, 0, r.err)
+  return json.decode(r.out).session.id
+end
+
+local function versions_of(dir, fake, id)
+  return json.decode(run(dir, fake, { "session", "versions", id, "--json" }).out)
+end
+
+T.test("session CLI: an edit saved after another version became active is kept beside it, not over it", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local fake = Fake.start(F.script(db))
+  db:close()
+  local id = new_generated(dir, fake)
+  -- the editor: while it is open, another edit makes v2 the active version; then it appends its own line
+  local concurrent = T.write_file(dir .. "/concurrent.md", "Made meanwhile: 3 re-runs a day.\n")
+  local editor = T.write_file(dir .. "/ed.sh", "#!/bin/sh\n\"$CANDOR_BIN\" session edit " .. id .. " < "
+    .. T.shell_quote(concurrent) .. " > /dev/null 2>&1\nprintf '\\nWritten in the editor: 40 minutes a day.\\n' >> \"$1\"\n")
+  os.execute("chmod +x " .. T.shell_quote(editor))
+  local r = run_on_terminal(dir, fake, { "session", "edit", id }, { EDITOR = editor, CANDOR_BIN = T.binary })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v3 saved but not made active: slop ")
+  T.contains(r.out, "while you edited, battlecard v2 (made by an edit) became the active version; yours is v3, from v1\n")
+  T.contains(r.out, "compare them:      candor session diff " .. id .. " 2 3 --asset battlecard\n")
+  T.contains(r.out, "make yours active: candor session activate " .. id .. " 3 --asset battlecard\n")
+  T.contains(r.out, "judged: authenticity", "the kept version is judged too")
+  local vs = versions_of(dir, fake, id)
+  T.eq({ #vs, vs[2].is_active, vs[3].is_active }, { 3, true, false })
+  T.eq(vs[2].content, "Made meanwhile: 3 re-runs a day.")
+  T.contains(vs[3].content, "Written in the editor: 40 minutes a day.", "nothing typed is lost")
+  T.eq({ vs[3].source_detail.from_version, vs[3].source_detail.from_version_number }, { vs[1].id, 1 })
+  T.eq({ vs[2].source_detail.from_version, vs[2].source_detail.from_version_number }, { vs[1].id, 1 })
+  r = run(dir, fake, { "session", "activate", id, "3", "--asset", "battlecard" })
+  T.eq({ r.code, r.out }, { 0, "battlecard v3 is active\n" })
+
+  -- piped: the version it started from is the one active before the input arrived (the
+  -- second of sleep lets the reading edit start and read it, some 50 ms, first)
+  r = run_script(dir, fake, "{ sleep 1; \"$CANDOR\" session edit " .. id .. " < " .. T.shell_quote(concurrent)
+    .. " > /dev/null 2>&1; printf 'Piped: 12 builds an hour.\\n'; } | \"$CANDOR\" session edit " .. id)
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v5 saved but not made active")
+  T.contains(r.out, "while you edited, battlecard v4 (made by an edit) became the active version; yours is v5, from v3\n")
+  vs = versions_of(dir, fake, id)
+  T.eq({ #vs, vs[4].is_active, vs[5].is_active, vs[5].content, vs[5].source_detail.from_version_number },
+       { 5, true, false, "Piped: 12 builds an hour.", 3 })
+  fake.close()
+end)
+
+T.test("session CLI: an edit killed while its judges run reads as interrupted; session judge judges it", function()
+  local uv = require "luv"
+  local async = require "candor.async"
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  -- the first judge call never answers: the edit is killed while it waits
+  local script = F.script(db)
+  table.insert(script, 1, { purpose = "^judge", fault = "hang", times = 1 })
+  local fake = Fake.start(script)
+  local r = run(dir, fake, { "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--pipeline", "standard", "--no-generate", "--json" })
+  T.eq(r.code, 0, r.err)
+  local id = json.decode(r.out).session.id
+  local text = T.write_file(dir .. "/text.md", "We re-run CI 3 times a day on 1,200 builds.\n")
+  local o = env(dir, fake)
+  local parts = { "exec env" }
+  for _, k in ipairs(o.unset) do parts[#parts + 1] = "-u " .. k end
+  for k, v in pairs(o.env) do parts[#parts + 1] = T.shell_quote(k .. "=" .. v) end
+  local cmd = table.concat(parts, " ") .. " " .. T.shell_quote(T.binary) .. " session edit " .. id .. " < "
+    .. T.shell_quote(text) .. " > /dev/null 2>&1"
+  local exited = false
+  local child = uv.spawn("/bin/sh", { args = { "-c", cmd } }, function() exited = true end)
+  local pid
+  for _ = 1, 500 do
+    pid = db:value("SELECT json_extract(source_detail, '$.judging.pid') FROM session_versions WHERE session_id = ?", id)
+    if pid then break end
+    async.sleep(20)
+  end
+  T.ok(pid, "the edit marked its version as being judged")
+  r = run(dir, fake, { "session", "show", id })
+  T.contains(r.out, string.format("battlecard v1: being judged now (pid %d)", pid))
+  child:kill("sigkill")
+  for _ = 1, 100 do if exited then break end async.sleep(10) end
+  child:close()
+  db:close()
+  r = run(dir, fake, { "session", "show", id })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, string.format("battlecard v1: judging interrupted (its process, pid %d, stopped); judge it: "
+    .. "candor session judge %s --asset battlecard", pid, id))
+  T.contains(r.out, " *\n", "the deterministic scores only")
+  r = run(dir, fake, { "session", "judge", id })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v1 judged: authenticity 8.0, persona fit 8.0; gates ")
+  r = run(dir, fake, { "session", "show", id })
+  T.ok(not r.out:find("judge it", 1, true), "judged now: no hint\n" .. r.out)
+  T.contains(run(dir, fake, { "session", "judge", id }).out, "nothing to judge: every active version is judged")
+  r = run(dir, fake, { "session", "judge", id, "--version", "1" })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "battlecard v1 judged: ")
+  fake.close()
+  -- with the judges failing, judge says so and exits 1
+  local down = Fake.start({ { purpose = "^judge", fault = "500" } })
+  local no_cache = { CANDOR_LLM_CACHE = dir .. "/empty-cache.db" }   -- else the cached answers judge it
+  r = run(dir, down, { "session", "judge", id, "--asset", "battlecard" }, no_cache)
+  T.eq(r.code, 1, r.err)
+  T.contains(r.err, "candor: battlecard v1: the LLM judges failed, the deterministic scores stand: ")
+  T.contains(run(dir, down, { "session", "show", id }).out, "battlecard v1: the LLM judges failed (")
+  down.close()
+end)
+
+T.test("session CLI: a bad --profile is refused before a session is written; a missing key leaves no session; profile shows and sets", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  db:close()
+  local function count() return #json.decode(run(dir, nil, { "session", "list", "--json" }).out) end
+  local r = run(dir, nil, { "session", "new", "--pain", "x", "--assets", "battlecard", "--profile", "nosuch", "--no-generate" })
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "no model profile 'nosuch'; known: ")
+  T.contains(r.err, "production")
+  for _ = 1, 2 do   -- each retry as the first: nothing left behind
+    r = run(dir, nil, { "session", "new", "--pain", "x", "--assets", "battlecard" }, { CANDOR_PROFILE = "production" })
+    T.eq(r.code, 1, r.err)
+    T.contains(r.err, "needs an API key: set GEMINI_API_KEY")
+    T.eq(r.out, "")
+  end
+  T.eq(count(), 0, "no pending sessions from the refusals")
+  r = run(dir, nil, { "session", "new", "--pain", "x", "--assets", "battlecard", "--no-generate", "--json" },
+    { CANDOR_PROFILE = "production" })
+  T.eq(r.code, 0, "--no-generate needs no key: " .. r.err)
+  local id = json.decode(r.out).session.id
+  r = run(dir, nil, { "session", "profile", id })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "session " .. id .. " has no model profile of its own: each run uses the default, now local (from CANDOR_PROFILE)")
+  r = run(dir, nil, { "session", "profile", id, "nosuch" })
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "no model profile 'nosuch'; known: ")
+  T.eq({ run(dir, nil, { "session", "profile", id, "economy" }).out }, { "session " .. id .. " uses model profile economy\n" })
+  T.contains(run(dir, nil, { "session", "profile", id }).out, "uses model profile economy (its own")
+  T.contains(run(dir, nil, { "session", "show", id }).out, "  profile     economy\n")
+end)
+
+T.test("session CLI: --json prints the session with the error when generation fails; --pain drops its title line as --pain-file does", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  db:close()
+  local fake = Fake.start({ { fault = "500" } })
+  local r = run(dir, fake, { "session", "new", "--pain", "Flaky tests waste CI time", "--assets", "battlecard",
+    "--pipeline", "standard", "--json" })
+  T.eq(r.code, 1, r.err)
+  local out = json.decode(r.out)
+  T.ok(out and out.session and out.session.id, "the session's id on standard output: " .. r.out)
+  T.eq(out.session.status, "failed")
+  T.contains(out.error, "HTTP 500")
+  T.contains(r.err, "the session is saved; generate it later with: candor session generate " .. out.session.id)
+  fake.close()
+  local function pain_of(argv)
+    r = run(dir, nil, argv)
+    T.eq(r.code, 0, r.err)
+    return json.decode(run(dir, nil, { "session", "show", json.decode(r.out).session.id, "--json" }).out).pain
+  end
+  local function new_with(...) return { "session", "new", "--assets", "battlecard", "--no-generate", "--json", ... } end
+  local p = pain_of(new_with("--pain", "Flaky tests waste CI time\nWe re-run builds by hand."))
+  T.eq({ p.title, p.content }, { "Flaky tests waste CI time", "We re-run builds by hand." })
+  local file = T.write_file(dir .. "/pain.md", "# Flaky tests waste CI time\nWe re-run builds by hand.\n")
+  p = pain_of(new_with("--pain-file", file))
+  T.eq({ p.title, p.content }, { "Flaky tests waste CI time", "We re-run builds by hand." })
+  p = pain_of(new_with("--pain", "Deploys take 45 minutes"))
+  T.eq({ p.title, p.content }, { "Deploys take 45 minutes", "Deploys take 45 minutes" }, "one line: the title is the text")
+end)
+
+T.test("session CLI: actions lists what each action made, found or failed on; a killed editor names its signal", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local report = { claims = {
+    { claim = "1-3% of tests flip", verdict = "supported", practitioner_view = "matches what we see", sources = {} },
+    { claim = "setup takes 15 minutes", verdict = "disputed", practitioner_view = "took us a day", sources = {} },
+  }, summary = "one claim disputed" }
+  local fake = Fake.start(F.script(db, { { purpose = "^community%-check", json = report },
+    { purpose = "^community%-rewrite", text = F.good } }))
+  db:close()
+  local id = new_generated(dir, fake)
+  T.contains(run(dir, fake, { "session", "actions", id }).out, "no actions yet (candor session action NAME " .. id)
+  local r = run(dir, fake, { "session", "action", "deslop", id })
+  T.eq(r.code, 1, "nothing to deslop in the clean draft: " .. r.err)
+  T.eq(run(dir, fake, { "session", "action", "community-check", id }).code, 0)
+  r = run(dir, fake, { "session", "action", "community-check", id, "--rewrite" })
+  T.eq(r.code, 0, r.err)
+  r = run(dir, fake, { "session", "actions", id })
+  T.eq(r.code, 0, r.err)
+  local lines = {}
+  for line in r.out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  T.eq(#lines, 4, r.out)
+  T.contains(lines[1], "action            asset               status     pct  created              made or found")
+  T.ok(lines[2]:find("deslop            battlecard          failed", 1, true) and lines[2]:find("  failed: ", 1, true), lines[2])
+  T.contains(lines[3], "community-check   battlecard          completed 100%")
+  T.contains(lines[3], "report: 1 of 2 claims disputed or unverifiable")
+  T.contains(lines[4], "  v2; report: 1 of 2 claims disputed or unverifiable")
+  local rows = json.decode(run(dir, fake, { "session", "actions", id, "--json" }).out)
+  T.eq({ #rows, rows[1].action, rows[1].status, rows[3].result.version_number, rows[3].result.report.claims[2].verdict },
+       { 3, "deslop", "failed", 2, "disputed" })
+  T.ok(rows[1].error_message and rows[1].error_message ~= "", "the error kept")
+  T.eq(run(dir, fake, { "session", "actions", "nope" }).code, 1)
+  -- an editor killed by a signal: nothing saved, and the signal named
+  local killer = T.write_file(dir .. "/killer.sh", "#!/bin/sh\nkill -9 $$\n")
+  os.execute("chmod +x " .. T.shell_quote(killer))
+  r = run_on_terminal(dir, fake, { "session", "edit", id }, { EDITOR = killer })
+  T.eq(r.code, 1, r.err)
+  T.contains(r.err, "was killed by signal 9 (SIGKILL); nothing was saved")
+  T.eq(#versions_of(dir, fake, id), 2)
+  -- a text that cannot be saved stays in the editor's file
+  local garbler = T.write_file(dir .. "/garbler.sh", "#!/bin/sh\nprintf 'Measured: 3 re-runs \\377 a day\\n' > \"$1\"\n")
+  os.execute("chmod +x " .. T.shell_quote(garbler))
+  r = run_on_terminal(dir, fake, { "session", "edit", id }, { EDITOR = garbler })
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "not valid UTF-8")
+  local kept = r.err:match("nothing was saved; your text is kept in (%S+)")
+  T.ok(kept, r.err)
+  T.eq(T.read_file(kept), "Measured: 3 re-runs \255 a day\n")
+  T.eq(#versions_of(dir, fake, id), 2)
+  fake.close()
+end)
+
+T.test("session CLI: the recovery after a killed process says what it marked, per kind", function()
+  local uv = require "luv"
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local W = require("candor.workspace").for_user(db, "local")
+  local s = W:create { pain = F.pain, asset_types = { "battlecard" }, pipeline = "standard" }
+  local dead = { pid = T.dead_pid(), host = uv.os_gethostname(), started_at = "2026-01-01T00:00:00.000Z" }
+  local job = require("candor.jobs").create(db, { product_context = { pipeline = "standard" } })
+  require("candor.repo.generation_jobs"):update(db, job.id, { status = "running", started_at = dead.started_at,
+    product_context = { pipeline = "standard", runner = dead } })
+  require("candor.repo.sessions"):update(db, s.id, { status = "generating", job_id = job.id })
+  local AJ = require "candor.repo.action_jobs"
+  local unfinished = AJ:insert(db, { session_id = s.id, asset_type = "battlecard", action_name = "deslop", status = "running",
+    current_step = "deslop", progress = 40, result = { runner = dead } })
+  local stored = AJ:insert(db, { session_id = s.id, asset_type = "battlecard", action_name = "regenerate", status = "running",
+    current_step = "storing the new version", progress = 95, result = { runner = dead } })
+  W:add_version(s.id, "battlecard", { content = F.good, source = "regenerate", source_detail = { action_job_id = stored.id } })
+  db:close()
+  local r = run(dir, nil, { "session", "list" })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.err, "candor: left unfinished by a process that stopped: 1 generation job marked failed, "
+    .. "1 action job marked failed, 1 action job found completed (its version was stored), 1 session marked failed\n")
+  T.eq(run(dir, nil, { "session", "list" }).err, "", "said once")
+  r = run(dir, nil, { "session", "actions", s.id })
+  T.contains(r.out, "failed: the process running this action (pid " .. dead.pid .. ") stopped before it finished")
+  T.contains(r.out, "v1; (recovered after its process stopped)")
+  T.eq(json.decode(run(dir, nil, { "session", "actions", s.id, "--json" }).out)[1].id, unfinished.id)
+end)
+
+T.test("session CLI: action and chat take only their options; names, asset types and argument order checked first", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  db:close()
+  local r = run(dir, nil, { "session", "new", "--pain", "x", "--assets", "battlecard", "--pipeline", "standard",
+    "--no-generate", "--json" })
+  T.eq(r.code, 0, r.err)
+  local id = json.decode(r.out).session.id
+  local usage = {
+    { { "session", "action", "deslop", id, "--full" }, "session action: option %-%-full is not for this subcommand" },
+    { { "session", "action", "deslop", id, "--undo" }, "option %-%-undo is not for this subcommand" },
+    { { "session", "action", "deslop", id, "--output", dir .. "/x" }, "option %-%-output is not for this subcommand" },
+    { { "session", "action", "deslop", id, "--limit", "3" }, "option %-%-limit is not for this subcommand" },
+    { { "session", "action", "deslop" }, "session action: missing NAME ID" },
+    { { "session", "action", id, "deslop" }, "the action comes first: candor session action deslop " .. id:gsub("%p", "%%%0") },
+    { { "session", "action", "polish", id }, "no action 'polish' %(actions: deslop, regenerate," },
+    { { "session", "action", "deslop", id, "--asset", "nosuch" }, "has no asset type 'nosuch'" },
+    { { "session", "chat", id, "--history", "--json" }, "session chat: option %-%-json is not for this subcommand" },
+    { { "session", "chat", id, "--yes" }, "option %-%-yes is not for this subcommand" },
+    { { "session", "chat", id, "--accept", "--history" }, "give %-%-accept or %-%-history, not both" },
+    { { "session", "chat", id, "--history", "extra" }, "unexpected argument 'extra'" },
+    { { "session", "chat", id, "--asset", "nosuch" }, "has no asset type 'nosuch'" },
+    { { "session", "activate", id, "1", "--asset", "nosuch" }, "has no asset type 'nosuch'" },
+    { { "session", "diff", id, "1", "2", "--asset", "nosuch" }, "has no asset type 'nosuch'" },
+    { { "session", "judge", id, "--asset", "nosuch" }, "has no asset type 'nosuch'" },
+    { { "session", "judge", id, "--asset", "battlecard" }, "has no battlecard version yet" },
+    { { "session", "judge", id, "--full" }, "option %-%-full is not for this subcommand" },
+    { { "session", "judge" }, "session judge: missing ID" },
+    { { "session", "profile", id, "nosuch" }, "no model profile 'nosuch'; known: " },
+    { { "session", "profile", id, "local", "extra" }, "unexpected argument 'extra'" },
+    { { "session", "actions", id, "--asset", "battlecard" }, "option %-%-asset is not for this subcommand" },
+    { { "session", "new", "--pain", "x", "--assets", "battlecard", "--profile", "nosuch", "--no-generate" }, "no model profile 'nosuch'" },
+    { { "session", "new", "--pain-id", "nope", "--assets", "battlecard" }, "no pain point 'nope' %(see 'candor pain list'%)" },
+  }
+  for _, c in ipairs(usage) do
+    r = run(dir, nil, c[1])
+    T.eq(r.code, 2, table.concat(c[1], " ") .. "\n" .. r.err)
+    T.ok(r.err:find(c[2]), table.concat(c[1], " ") .. ": " .. r.err)
+  end
+  T.eq(#json.decode(run(dir, nil, { "session", "list", "--json" }).out), 1, "the refused ones wrote no session")
+  T.eq(run(dir, nil, { "session", "action", "deslop", id, "--json" }).code, 2, "--json is an action option; no version yet")
+  r = run(dir, nil, { "session", "--help" })
+  T.eq(r.code, 0)
+  for _, want in ipairs { "[--priority SLUG] [--profile NAME] [--no-generate] [--force] [--json]",
+                          "candor session edit ID [--asset T] [< FILE]", "candor session judge ID [--asset T] [--version N]",
+                          "candor session actions ID [--json]", "candor session profile ID [NAME]",
+                          "deslop, regenerate, change-voice, adversarial, multi-perspective, competitive-dive, community-check",
+                          "new, generate, list, show, versions, action, actions: print JSON" } do
+    T.contains(r.out, want)
+  end
 end)

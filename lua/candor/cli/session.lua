@@ -1,24 +1,33 @@
 -- candor session SUBCOMMAND: workspace sessions, their versions, edits, diffs
 -- and exports (candor.workspace does the work; this file parses and prints).
 local show = require "candor.cli.show"
+local ws = require "candor.workspace"
+local actions = require "candor.workspace.actions"
 
 local M = {
   name = "session",
   summary = "Workspace sessions: create, generate, edit and diff versions, run actions, chat, export.",
   usage = "candor session new (--pain TEXT | --pain-file FILE | --pain-id ID) --assets LIST|all [--doc FILE ...]\n"
-    .. "                    [--voice SLUG] [--voices LIST] [--pipeline NAME] [--focus TEXT] [--name NAME] [--no-generate] [--force]\n"
+    .. "                    [--voice SLUG] [--voices LIST] [--pipeline NAME] [--focus TEXT] [--name NAME]\n"
+    .. "                    [--priority SLUG] [--profile NAME] [--no-generate] [--force] [--json]\n"
     .. "       candor session list [--status S] [--search TEXT] [--archived] [--limit N] [--json]\n"
     .. "       candor session show ID [--full] [--json]\n"
-    .. "       candor session generate ID [--force]\n"
+    .. "       candor session generate ID [--profile NAME] [--force] [--json]\n"
     .. "       candor session rename ID NAME\n"
+    .. "       candor session profile ID [NAME]\n"
     .. "       candor session archive ID [--undo]\n"
     .. "       candor session delete ID [--yes]\n"
     .. "       candor session versions ID [--asset T] [--json]\n"
-    .. "       candor session activate ID VERSION --asset T\n"
-    .. "       candor session edit ID --asset T [< FILE]\n"
+    .. "       candor session activate ID VERSION [--asset T]\n"
+    .. "       candor session edit ID [--asset T] [< FILE]\n"
+    .. "       candor session judge ID [--asset T] [--version N]\n"
     .. "       candor session diff ID A B [--asset T]\n"
     .. "       candor session export ID [--format md|json] [--output FILE]\n"
-    .. "       candor session action NAME ID [...]    candor session chat ID [...]\n"
+    .. "       candor session action NAME ID [--asset T] [--voice SLUG] [--rewrite] [--rounds N] [--json]\n"
+    .. "       candor session actions ID [--json]\n"
+    .. "       candor session chat ID [MESSAGE | -] [--asset T]\n"
+    .. "       candor session chat ID --accept [MESSAGE_ID]\n"
+    .. "       candor session chat ID --history\n"
     .. "       (every subcommand takes --user NAME)",
   description = "A session holds one pain point, its product documents (text, Markdown or PDF), asset types,\n"
     .. "a voice and a pipeline. Generation runs the pipeline as the session's job and stores each\n"
@@ -26,24 +35,29 @@ local M = {
     .. "version. VERSION, A and B are version ids or numbers (numbers of the --asset type, which may\n"
     .. "be left out when the session has one asset type). 'edit' on a terminal opens $VISUAL, else\n"
     .. "$EDITOR, else vi on the active text; with standard input piped or redirected it reads the\n"
-    .. "new text from there instead (empty input saves nothing). The new version is scored at once,\n"
-    .. "then judged by the LLM judges.\n"
+    .. "new text from there instead (empty input saves nothing). If another version became active\n"
+    .. "while you edited, yours is saved but not made active, and edit says how to compare and\n"
+    .. "activate. The new version is scored at once, then judged by the LLM judges; 'judge' runs\n"
+    .. "them again on a version they never finished (default: every active version not judged).\n"
+    .. "'profile' shows or sets the session's model profile. 'actions' lists the session's actions\n"
+    .. "with what each made or why it failed. The actions ('action NAME'):\n  "
+    .. table.concat(actions.names, ", ") .. ".\n"
     .. "Sessions belong to a user: the CLI acts as the local user ('local', made by 'candor init')\n"
     .. "unless --user NAME is given, and never sees another user's sessions.",
   options = {
     { "user", "u", arg = "NAME", help = "act as this workspace user (default: the local user)" },
-    { "pain", arg = "TEXT", help = "new: the pain point, in words (first line is the title)" },
-    { "pain-file", arg = "FILE", help = "new: the pain point from a file (first line is the title)" },
+    { "pain", arg = "TEXT", help = "new: the pain point, in words (first line is the title, the rest the text)" },
+    { "pain-file", arg = "FILE", help = "new: the pain point from a file (first line is the title, the rest the text)" },
     { "pain-id", arg = "ID", help = "new: a discovered pain point by id" },
     { "doc", arg = "FILE", repeated = true, help = "new: a product document: text, Markdown or PDF (repeatable)" },
     { "assets", "a", arg = "LIST", help = "new: asset types, comma-separated, or all" },
-    { "voice", arg = "SLUG", help = "new: the session's voice (default: default_voice); action: the voice to use" },
+    { "voice", arg = "SLUG", help = "new: the session's voice (default: default_voice); action (change-voice): the voice to use" },
     { "voices", arg = "LIST", help = "new: generate in these voices (comma-separated or all), keep the best" },
     { "pipeline", "p", arg = "NAME", help = "new: the pipeline (default: the default_pipeline setting)" },
     { "focus", arg = "TEXT", help = "new: focus instructions for every draft" },
     { "name", arg = "NAME", help = "new: the session's name (else one is generated after the first results)" },
     { "priority", arg = "SLUG", help = "new: the messaging priority of a manual pain point" },
-    { "profile", arg = "NAME", help = "new, generate: the model profile for the session" },
+    { "profile", arg = "NAME", help = "new: the session's model profile; generate: the profile for this run" },
     { "no-generate", help = "new: create the session only ('candor session generate ID' later)" },
     { "force", help = "new, generate: outside-in runs even when no community evidence is found" },
     { "status", "s", arg = "S", help = "list: only sessions with this status (pending, generating, completed, failed)" },
@@ -53,13 +67,13 @@ local M = {
     { "full", help = "show: print each active version's text too" },
     { "undo", help = "archive: take the session out of the archive" },
     { "yes", "y", help = "delete: do not ask" },
-    { "asset", arg = "T", help = "versions, activate, edit, diff, action, chat: the asset type" },
+    { "asset", arg = "T", help = "versions, activate, edit, judge, diff, action, chat: the asset type" },
+    { "version", arg = "N", help = "judge: the version to judge (an id, or a number of the --asset type)" },
     { "format", "f", arg = "md|json", help = "export: Markdown (default) or JSON" },
     { "output", "o", arg = "FILE", help = "export: write to FILE instead of standard output" },
-    { "json", help = "new, list, show, versions: print JSON" },
-    -- the lead's subcommands (candor.workspace.actions and .chat) read these
-    { "rewrite", help = "action: also write a version that answers what the action found" },
-    { "rounds", arg = "N", help = "action: rounds for the actions that repeat" },
+    { "json", help = "new, generate, list, show, versions, action, actions: print JSON" },
+    { "rewrite", help = "action (community-check): also write a version that answers what the action found" },
+    { "rounds", arg = "N", help = "action (adversarial): how many rounds" },
     { "accept", help = "chat: accept the last proposal as a new version" },
     { "history", help = "chat: print the conversation" },
   },
@@ -68,13 +82,15 @@ local M = {
     "candor session list --search flaky",
     "candor session edit Yx3k... --asset battlecard",
     "candor session edit Yx3k... --asset battlecard < battlecard.md",
+    "candor session judge Yx3k...",
+    "candor session action deslop Yx3k... --asset battlecard",
     "candor session diff Yx3k... 1 2 --asset battlecard",
     "candor session export Yx3k... --format json --output session.json",
   },
 }
 
 -- Which options each subcommand takes (the common ones aside; --user goes with
--- every one, below); false: the lead's subcommands, which read their own.
+-- every one, below).
 local ALLOWED = {
   new = { pain = true, ["pain-file"] = true, ["pain-id"] = true, doc = true, assets = true, voice = true, voices = true,
           pipeline = true, focus = true, name = true, priority = true, profile = true, ["no-generate"] = true, json = true,
@@ -82,20 +98,22 @@ local ALLOWED = {
   list = { status = true, search = true, archived = true, limit = true, json = true },
   show = { full = true, json = true },
   generate = { profile = true, force = true, json = true },
-  rename = {}, archive = { undo = true }, delete = { yes = true },
+  rename = {}, profile = {}, archive = { undo = true }, delete = { yes = true },
   versions = { asset = true, json = true },
-  activate = { asset = true }, edit = { asset = true }, diff = { asset = true },
+  activate = { asset = true }, edit = { asset = true }, judge = { asset = true, version = true }, diff = { asset = true },
   export = { format = true, output = true },
-  action = false, chat = false,
+  action = { asset = true, voice = true, rewrite = true, rounds = true, json = true }, actions = { json = true },
+  chat = { asset = true, accept = true, history = true },
 }
-for _, takes in pairs(ALLOWED) do if takes then takes.user = true end end
+for _, takes in pairs(ALLOWED) do takes.user = true end
 local ARGS = {   -- positionals after the subcommand: {min, max, names}
   new = { 0, 0 }, list = { 0, 0 }, show = { 1, 1, "ID" }, generate = { 1, 1, "ID" }, rename = { 2, 2, "ID NAME" },
-  archive = { 1, 1, "ID" }, delete = { 1, 1, "ID" }, versions = { 1, 1, "ID" }, activate = { 2, 2, "ID VERSION" },
-  edit = { 1, 1, "ID" }, diff = { 3, 3, "ID A B" }, export = { 1, 1, "ID" },
+  profile = { 1, 2, "ID" }, archive = { 1, 1, "ID" }, delete = { 1, 1, "ID" }, versions = { 1, 1, "ID" },
+  activate = { 2, 2, "ID VERSION" }, edit = { 1, 1, "ID" }, judge = { 1, 1, "ID" }, diff = { 3, 3, "ID A B" },
+  export = { 1, 1, "ID" }, action = { 2, 2, "NAME ID" }, actions = { 1, 1, "ID" }, chat = { 1, 2, "ID" },
 }
-local ORDER = { "new", "list", "show", "generate", "rename", "archive", "delete", "versions", "activate", "edit", "diff",
-                "export", "action", "chat" }
+local ORDER = { "new", "list", "show", "generate", "rename", "profile", "archive", "delete", "versions", "activate",
+                "edit", "judge", "diff", "export", "action", "actions", "chat" }
 
 local STATUSES = { pending = true, generating = true, completed = true, failed = true }
 
@@ -115,14 +133,14 @@ end
 local SCORES_HEAD = string.format("%5s %6s %5s %5s %7s", "slop", "vendor", "spec", "auth", "persona")
 
 local function gate_word(v)
-  local sd = type(v.source_detail) == "table" and v.source_detail or {}
+  local sd = ws.detail(v)
   local w = v.passes_gates and "pass" or "FAIL"
   if sd.judged == false then w = w .. (sd.judge_error and " (judge failed)" or " *") end
   return w
 end
 
 local function workspace(app, opts)
-  return require("candor.workspace").for_user(app.db(), opts.user)
+  return ws.for_user(app.db(), opts.user)
 end
 
 local function versions_table(app, rows, active_only)
@@ -137,17 +155,68 @@ end
 
 local function judge_note(app, rows)
   for _, v in ipairs(rows) do
-    local sd = type(v.source_detail) == "table" and v.source_detail or {}
-    if sd.judged == false and not sd.judge_error then
-      app.out("* deterministic scores only: not judged by an LLM (yet)\n")
+    if ws.judge_status(v) == "unjudged" then
+      app.out(string.format("* deterministic scores only: not judged by an LLM (yet); judge one with: "
+        .. "candor session judge %s --asset T --version N\n", v.session_id))
       return
     end
   end
 end
 
+-- For a version the LLM judges have not scored: a line saying why, and how to
+-- judge it; nil for a judged one.
+local function judge_hint(v)
+  local status, runner = ws.judge_status(v)
+  local judge = string.format("candor session judge %s --asset %s", v.session_id, v.asset_type)
+  local what = string.format("%s v%d", v.asset_type, v.version_number)
+  local pid = runner and string.format("pid %s", tostring(runner.pid))
+  if status == "judging" then return string.format("%s: being judged now (%s)", what, pid) end
+  if status == "interrupted" then
+    return string.format("%s: judging interrupted (its process, %s, stopped); judge it: %s", what, pid, judge)
+  end
+  if status == "failed" then
+    return string.format("%s: the LLM judges failed (%s); judge it again: %s", what,
+      show.one_line(ws.detail(v).judge_error, 80), judge)
+  end
+  if status == "unjudged" then return string.format("%s: not judged by an LLM; judge it: %s", what, judge) end
+end
+
+-- What made a version, in words: "the deslop action", "an edit", ...
+local function made_by(v)
+  local sd = ws.detail(v)
+  if sd.action then return "the " .. sd.action .. " action" end
+  if v.source == "generation" then return "generation" .. (sd.job_id and (" (job " .. sd.job_id .. ")") or "") end
+  if v.source == "edit" then return "an edit" end
+  if v.source == "chat" then return "an accepted chat reply" end
+  return tostring(v.source)
+end
+
+-- The judges' outcome for v once they have answered, after label (which
+-- version, when it needs saying) -> true when they judged it; their failure
+-- goes to standard error.
+local function report_judges(app, W, v, label)
+  local after = W:version(v.session_id, v.id)
+  local sd = ws.detail(after)
+  if sd.judged then
+    app.out(string.format("%sjudged: authenticity %s, persona fit %s; gates %s\n", label and (label .. " ") or "",
+      show.score(after.authenticity_score), show.score(after.persona_avg_score), after.passes_gates and "pass" or "fail"))
+    return true
+  end
+  io.stderr:write("candor: ", label and (label .. ": ") or "", "the LLM judges failed, the deterministic scores stand: ",
+    tostring(sd.judge_error), "\n")
+  return false
+end
+
+-- err with one more line of message, keeping its kind (a usage error stays one).
+local function with_note(err, note)
+  local msg = type(err) == "table" and err.message or tostring(err)
+  return { message = msg .. "\n" .. note, kind = type(err) == "table" and err.kind or nil }
+end
+
 local function plain_version(v)
   local out = {}
   for k, x in pairs(v) do out[k] = x end
+  if type(out.source_detail) == "table" then out.source_detail = ws.detail(v) end
   return out
 end
 
@@ -159,7 +228,14 @@ local function generate(app, opts, W, id)
     on_progress = not opts.json and on_progress or nil, profile = opts.profile, force = opts.force, on_log = log,
   })
   clear()
-  if not ok then error(job, 0) end
+  if not ok then
+    if opts.json then   -- the session exists: a script gets its id on standard output, with the error
+      local s = W:get(id)
+      show.json(app, { session = { id = s.id, name = s.name, status = s.status },
+                       error = type(job) == "table" and job.message or tostring(job) })
+    end
+    error(job, 0)
+  end
   local s = W:get(id)
   local active = W:active(s.id)
   if opts.json then
@@ -177,16 +253,27 @@ local function generate(app, opts, W, id)
   return 0
 end
 
+-- --pain TEXT as --pain-file reads a pain: the first line is the title, the rest
+-- the text (the title too when there is no rest; see pipeline.resolve_pain). A
+-- first line too long for a title keeps its whole self in the text.
+local function pain_from_option(text)
+  local pain = show.pain_from_text(text)
+  local first, rest = text:match("^%s*([^\n]*)\n?(.*)$")
+  if pain.title == first then pain.content = rest end
+  return pain
+end
+
 local function cmd_new(app, opts, W)
   show.one_of("session new", opts, { "pain", "pain-file", "pain-id" })
   local pain
   if opts["pain-id"] then pain = { id = opts["pain-id"] }
-  elseif opts.pain then pain = show.pain_from_text(opts.pain)
+  elseif opts.pain then pain = pain_from_option(opts.pain)
   else pain = require("candor.pipeline").read_pain_file(opts["pain-file"]) end
   local s = W:create {
     pain = pain, documents = opts.doc, asset_types = show.list(opts.assets), voice = opts.voice,
     voices = show.list(opts.voices),
     pipeline = opts.pipeline, focus = opts.focus, name = opts.name, priority = opts.priority, profile = opts.profile,
+    check_keys = not opts["no-generate"],
   }
   if opts["no-generate"] then
     if opts.json then
@@ -200,9 +287,7 @@ local function cmd_new(app, opts, W)
   local ok, code = pcall(generate, app, opts, W, s.id)
   if ok then return code end
   -- the session is kept: say how to go on once the cause (a key, a provider) is mended
-  local msg = type(code) == "table" and code.message or tostring(code)
-  error({ message = string.format("%s\nthe session is saved; generate it later with: candor session generate %s", msg, s.id),
-          kind = type(code) == "table" and code.kind or nil }, 0)
+  error(with_note(code, "the session is saved; generate it later with: candor session generate " .. s.id), 0)
 end
 
 local function cmd_list(app, opts, W)
@@ -221,8 +306,11 @@ local function cmd_list(app, opts, W)
     return 0
   end
   if #rows == 0 then
-    app.out(opts.archived and "no archived sessions\n" or (opts.status or opts.search) and "no sessions match\n"
-      or "no sessions yet (candor session new ...)\n")
+    if opts.archived then app.out("no archived sessions\n")
+    elseif opts.status or opts.search then app.out("no sessions match\n")
+    elseif #W:list { archived = true, limit = 1 } > 0 then
+      app.out("no sessions but archived ones (list them with: candor session list --archived)\n")
+    else app.out("no sessions yet (candor session new ...)\n") end
     return 0
   end
   app.out(string.format("%-21s  %-10s %-19s  %-30s  %s\n", "id", "status", "updated", "assets", "name"))
@@ -252,6 +340,7 @@ local function cmd_show(app, opts, W, id)
   for _, d in ipairs(data.documents) do docs[#docs + 1] = string.format("%s (%s)", d.name, d.document_type) end
   field("documents", #docs > 0 and table.concat(docs, ", ") or nil)
   field("focus", s.focus_instructions and show.one_line(s.focus_instructions, 70))
+  field("profile", data.session.profile)
   if data.job then
     field("job", data.job.id .. " (" .. data.job.status .. ")"
       .. (data.job.error_message and (": " .. show.one_line(data.job.error_message, 80)) or ""))
@@ -275,6 +364,10 @@ local function cmd_show(app, opts, W, id)
     end
   end
   if #none > 0 then app.out("  no version yet: ", table.concat(none, ", "), "\n") end
+  for _, v in ipairs(rows) do
+    local hint = judge_hint(v)
+    if hint then app.out("  ", hint, "\n") end
+  end
   if opts.full then
     for _, v in ipairs(rows) do
       app.out(string.format("\n== %s v%d ==\n%s\n", v.asset_type, v.version_number, (v.content:gsub("%s+$", ""))))
@@ -340,8 +433,19 @@ local function run_editor(path)
   return code, signal_or_err, editor
 end
 
--- edit_in_editor(s, asset, original) -> the text as the editor left the file
--- it was given original in; raises (nothing saved) when the editor fails.
+-- 9 -> "SIGKILL" (the first name in order where a number has two); nil for no signal.
+local function signal_name(n)
+  local found
+  for name, v in pairs(require("luv").constants) do
+    if v == n and name:match("^SIG") and (not found or name < found) then found = name end
+  end
+  return found
+end
+
+-- edit_in_editor(s, asset, original) -> the text as the editor left the file it
+-- was given original in, that file's path, and discard() to remove it once the
+-- text is saved (until then it stays, so a failed save loses nothing typed).
+-- Raises, the file removed and nothing saved, when the editor fails.
 local function edit_in_editor(s, asset, original)
   local uv = require "luv"
   local dir = assert(uv.fs_mkdtemp((os.getenv("TMPDIR") or "/tmp") .. "/candor-edit-XXXXXX"))
@@ -352,14 +456,30 @@ local function edit_in_editor(s, asset, original)
   f:close()
   local code, signal_or_err, editor = run_editor(path)
   local text = require("candor.paths").read_file(path)
-  os.remove(path)
-  uv.fs_rmdir(dir)
-  if code == nil then error(string.format("cannot run the editor '%s': %s", editor, tostring(signal_or_err)), 0) end
-  if code ~= 0 or (signal_or_err or 0) ~= 0 then
+  local function discard()
+    os.remove(path)
+    uv.fs_rmdir(dir)
+  end
+  if code == nil then
+    discard()
+    error(string.format("cannot run the editor '%s': %s", editor, tostring(signal_or_err)), 0)
+  end
+  -- the shell the editor runs under reports an editor killed by signal N as status 128 + N
+  local signal = (signal_or_err or 0) ~= 0 and signal_or_err or (code > 128 and signal_name(code - 128) and code - 128)
+  if signal then
+    discard()
+    error(string.format("the editor '%s' was killed by signal %d (%s); nothing was saved", editor, signal,
+      signal_name(signal) or "unknown"), 0)
+  end
+  if code ~= 0 then
+    discard()
     error(string.format("the editor '%s' exited with status %d; nothing was saved", editor, code), 0)
   end
-  if not text then error("the edited file is gone; nothing was saved", 0) end
-  return text
+  if not text then
+    discard()
+    error("the edited file is gone; nothing was saved", 0)
+  end
+  return text, path, discard
 end
 
 local function cmd_edit(app, opts, W, id)
@@ -371,10 +491,10 @@ local function cmd_edit(app, opts, W, id)
     end
     asset = s.asset_types[1]
   end
-  W:versions(s.id, asset)   -- checks the asset type
-  local active = W:active(s.id)[asset]
-  local original = active and active.content or ""
-  local text
+  W:check_asset(s, asset)
+  -- the version this edit starts from, whatever becomes active while it is being written
+  local from = W:active(s.id)[asset]
+  local text, kept, discard
   if not require("core.host").isatty(0) then
     -- piped or redirected: that input is the new text (a script has no terminal an editor could use)
     text = io.stdin:read("a") or ""
@@ -383,27 +503,110 @@ local function cmd_edit(app, opts, W, id)
         .. "(pipe in the new text, or run on a terminal to open $VISUAL or $EDITOR)"), 0)
     end
   else
-    text = edit_in_editor(s, asset, original)
+    text, kept, discard = edit_in_editor(s, asset, from and from.content or "")
   end
-  if text:gsub("%s+$", "") == original:gsub("%s+$", "") then
-    app.out("no change\n")
-    return 0
+  local ok, v, meanwhile = pcall(W.edit, W, s.id, asset, text, { from = from or false })
+  if not ok then
+    if kept and text:match("%S") then error(with_note(v, "nothing was saved; your text is kept in " .. kept), 0) end
+    if discard then discard() end
+    error(v, 0)
   end
-  local v, why = W:edit(s.id, asset, text)
-  if not v then app.out(why, "\n") return 0 end
-  app.out(string.format("%s v%d saved: slop %s, vendor-speak %s, specificity %s, authenticity %s (deterministic gates %s)\n",
-    asset, v.version_number, show.score(v.slop_score), show.score(v.vendor_speak_score),
-    show.score(v.specificity_score), show.score(v.authenticity_score), v.passes_gates and "pass" or "fail"))
+  if discard then discard() end
+  if not v then app.out(meanwhile, "\n") return 0 end   -- nil, "no change"
+  app.out(string.format("%s v%d saved%s: slop %s, vendor-speak %s, specificity %s, authenticity %s (deterministic gates %s)\n",
+    asset, v.version_number, meanwhile and " but not made active" or "", show.score(v.slop_score),
+    show.score(v.vendor_speak_score), show.score(v.specificity_score), show.score(v.authenticity_score),
+    v.passes_gates and "pass" or "fail"))
+  if meanwhile then
+    app.out(string.format("while you edited, %s v%d (made by %s) became the active version; yours is v%d, from v%s\n",
+      asset, meanwhile.version_number, made_by(meanwhile), v.version_number, from and from.version_number or "-"))
+    app.out(string.format("compare them:      candor session diff %s %d %d --asset %s\n", s.id, meanwhile.version_number,
+      v.version_number, asset))
+    app.out(string.format("make yours active: candor session activate %s %d --asset %s\n", s.id, v.version_number, asset))
+  end
   io.stdout:flush()
   io.stderr:write("candor: judging with the LLM judges...\n")
   W:wait_background()
-  local after = require("candor.repo.session_versions"):get(app.db(), v.id)
-  local sd = type(after.source_detail) == "table" and after.source_detail or {}
-  if sd.judged then
-    app.out(string.format("judged: authenticity %s, persona fit %s; gates %s\n", show.score(after.authenticity_score),
-      show.score(after.persona_avg_score), after.passes_gates and "pass" or "fail"))
+  report_judges(app, W, v)
+  return 0
+end
+
+local function cmd_judge(app, opts, W, id)
+  local started = W:judge(id, { asset_type = opts.asset, version = opts.version })
+  if #started == 0 then
+    app.out(string.format("nothing to judge: every active version is judged (or being judged); to judge one again: "
+      .. "candor session judge %s --asset T [--version N]\n", W:get(id).id))
+    return 0
+  end
+  io.stderr:write("candor: judging with the LLM judges...\n")
+  W:wait_background()
+  local all = true
+  for _, v in ipairs(started) do
+    all = report_judges(app, W, v, string.format("%s v%d", v.asset_type, v.version_number)) and all
+  end
+  return all and 0 or 1
+end
+
+local function cmd_profile(app, W, id, name)
+  if name then
+    local s = W:set_profile(id, name)
+    app.out(string.format("session %s uses model profile %s\n", s.id, name))
+    return 0
+  end
+  local s = W:get(id)
+  local own = type(s.metadata) == "table" and s.metadata.modelProfile
+  if own then
+    app.out(string.format("session %s uses model profile %s (its own; change it with: candor session profile %s NAME)\n",
+      s.id, own, s.id))
   else
-    io.stderr:write("candor: the LLM judges failed, the deterministic scores stand: ", tostring(sd.judge_error), "\n")
+    local active, _, source = require("candor.llm.profiles").active { db = app.db() }
+    app.out(string.format("session %s has no model profile of its own: each run uses the default, now %s (from %s); "
+      .. "give it one with: candor session profile %s NAME\n", s.id, active, source, s.id))
+  end
+  return 0
+end
+
+-- What an action job ended with, in a few words.
+local function action_outcome(r)
+  local res = type(r.result) == "table" and r.result or {}
+  if r.status == "failed" then return "failed: " .. show.one_line(r.error_message or "(no message)", 100) end
+  if r.status ~= "completed" then return show.one_line(r.current_step or r.status, 100) end
+  local out = {}
+  if res.version_number then
+    out[#out + 1] = string.format("v%d%s", res.version_number,
+      res.passes_gates == true and " (passes its gates)" or res.passes_gates == false and " (fails a gate)" or "")
+  end
+  if type(res.report) == "table" and type(res.report.claims) == "table" then
+    out[#out + 1] = string.format("report: %d of %d claims disputed or unverifiable", tonumber(res.disputed) or 0,
+      #res.report.claims)
+  end
+  if res.recovered then out[#out + 1] = "(recovered after its process stopped)" end
+  return #out > 0 and table.concat(out, "; ") or "done"
+end
+
+local function cmd_actions(app, opts, W, id)
+  local rows = W:action_jobs(id)
+  if opts.json then
+    local json = require "candor.json"
+    show.json_rows(app, rows, function(r)
+      local result = type(r.result) == "table" and r.result or nil
+      if result and type(result.steps) == "table" then json.array(result.steps) end
+      return { id = r.id, action = r.action_name, asset_type = r.asset_type, status = r.status, progress = r.progress,
+               current_step = r.current_step, result = result, error_message = r.error_message,
+               created_at = r.created_at, updated_at = r.updated_at }
+    end)
+    return 0
+  end
+  if #rows == 0 then
+    app.out(string.format("no actions yet (candor session action NAME %s; actions: %s)\n", W:get(id).id,
+      table.concat(actions.names, ", ")))
+    return 0
+  end
+  app.out(string.format("%-21s  %-17s %-19s %-9s %4s  %-19s  %s\n", "id", "action", "asset", "status", "pct", "created",
+    "made or found"))
+  for _, r in ipairs(rows) do
+    app.out(string.format("%-21s  %s %s %s %3d%%  %-19s  %s\n", r.id, show.fit(r.action_name, 17), show.fit(r.asset_type, 19),
+      show.fit(r.status, 9), r.progress or 0, show.time(r.created_at), action_outcome(r)))
   end
   return 0
 end
@@ -416,26 +619,40 @@ local function cmd_export(app, opts, W, id)
   return 0
 end
 
-local function lead_module(name, sub)
-  local ok, mod = pcall(require, "candor.workspace." .. name)
-  if not ok or type(mod) ~= "table" or not mod.cli then
-    if type(mod) == "string" and not mod:find("module 'candor.workspace." .. name .. "' not found", 1, true) then
-      error(mod, 0)   -- the module exists but failed to load: say why
-    end
-    error(string.format("session %s is not available yet (candor.workspace.%s is not built)", sub, name), 0)
+local function is_action(name)
+  for _, n in ipairs(actions.names) do if n == name then return true end end
+  -- an action of the user's own: a workflow file on the search path
+  return name ~= nil and require("candor.workflow").find("actions/" .. name) ~= nil
+end
+
+-- The action's name comes before the session: a name that is no action is a
+-- usage error before any session is looked up (and the two swapped say so).
+local function check_action(pos)
+  local name, id = pos[2], pos[3]
+  if is_action(name) then return end
+  if is_action(id) then
+    error(usage("session action: the action comes first: candor session action %s %s", id, name), 0)
   end
-  return mod
+  error(usage("session action: no action '%s' (actions: %s)", name, table.concat(actions.names, ", ")), 0)
+end
+
+local function check_chat(opts, pos)
+  if opts.accept and opts.history then error(usage("session chat: give --accept or --history, not both"), 0) end
+  if opts.history and pos[3] then error(usage("session chat --history: unexpected argument '%s'", pos[3]), 0) end
 end
 
 function M.run(app, opts, pos)
   local sub = pos[1]
   if not sub then error(usage("session: give a subcommand (%s)", table.concat(ORDER, ", ")), 0) end
   show.check_subcommand(M, sub, opts, ALLOWED, table.concat(ORDER, ", "))
-  if sub == "action" then return lead_module("actions", sub).cli(app, opts, pos) end
-  if sub == "chat" then return lead_module("chat", sub).cli(app, opts, pos) end
   check_args(sub, pos)
+  if sub == "action" then check_action(pos) end
+  if sub == "chat" then check_chat(opts, pos) end
   local W = workspace(app, opts)
   local id = pos[2]
+  if (sub == "chat" or sub == "action") and opts.asset then
+    W:check_asset(sub == "action" and pos[3] or id, opts.asset)   -- before a message is read or an action started
+  end
   if sub == "new" then return cmd_new(app, opts, W)
   elseif sub == "list" then return cmd_list(app, opts, W)
   elseif sub == "show" then return cmd_show(app, opts, W, id)
@@ -443,6 +660,7 @@ function M.run(app, opts, pos)
   elseif sub == "rename" then
     local s = W:rename(id, pos[3])
     app.out(string.format("renamed session %s: %s\n", s.id, s.name))
+  elseif sub == "profile" then return cmd_profile(app, W, id, pos[3])
   elseif sub == "archive" then
     local s = W:archive(id, not opts.undo)
     app.out(string.format("%s session %s\n", s.is_archived and "archived" or "unarchived", s.id))
@@ -452,8 +670,12 @@ function M.run(app, opts, pos)
     local v = W:activate(id, pos[3], opts.asset)
     app.out(string.format("%s v%d is active\n", v.asset_type, v.version_number))
   elseif sub == "edit" then return cmd_edit(app, opts, W, id)
+  elseif sub == "judge" then return cmd_judge(app, opts, W, id)
   elseif sub == "diff" then app.out(W:diff(id, pos[3], pos[4], opts.asset))
   elseif sub == "export" then return cmd_export(app, opts, W, id)
+  elseif sub == "action" then return actions.cli(app, opts, pos)
+  elseif sub == "actions" then return cmd_actions(app, opts, W, id)
+  elseif sub == "chat" then return require("candor.workspace.chat").cli(app, opts, pos)
   end
   return 0
 end
