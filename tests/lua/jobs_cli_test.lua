@@ -121,6 +121,16 @@ T.test("jobs: unknown ids exit 1, wrong flags and subcommands exit 2", function(
     T.eq(r.code, 1, sub)
     T.contains(r.err, "no job 'nope'")
   end
+  -- an action job's id is answered with where to look instead
+  local db = dbm.open(path)
+  local W = require("candor.workspace").for_user(db)
+  local s = W:create { pain = { title = "P", content = "flaky tests" }, asset_types = { "battlecard" }, pipeline = "standard" }
+  local action = require("candor.repo.action_jobs"):insert(db, { session_id = s.id, asset_type = "battlecard",
+    action_name = "deslop", status = "completed", progress = 100 })
+  db:close()
+  local r = run(path, { "jobs", "show", action.id })
+  T.eq(r.code, 1)
+  T.contains(r.err, "that is an action job: candor session actions " .. s.id)
   for _, argv in ipairs({ { "jobs", "--bogus" }, { "jobs", "frob" }, { "jobs", "show" }, { "jobs", "list", "x" },
     { "jobs", "--status", "sleeping" }, { "jobs", "--limit", "0" }, { "jobs", "show", "x", "--interval", "5" },
     { "jobs", "watch", "x", "--interval", "soon" }, { "jobs", "list", "--json", "--interval", "9" } }) do

@@ -45,9 +45,9 @@ local function setup()
   R.asset_traceability.insert { asset_id = asset.id, pain_point_id = pain.id, product_doc_id = doc.id,
     practitioner_quotes = { { text = "quote " .. RED, author = "who " .. RED } } }
   local user = require("candor.workspace").local_user(db)
-  R.sessions.insert { user_id = user.id, name = "Session " .. RED, asset_types = { "battlecard" } }
+  local session = R.sessions.insert { user_id = user.id, name = "Session " .. RED, asset_types = { "battlecard" } }
   db:close()
-  return path, { job = job.id, asset = asset.id, pain = pain.id }
+  return path, { job = job.id, asset = asset.id, pain = pain.id, session = session.id }
 end
 
 T.test("list and show commands print names and titles with their escapes made visible", function()
@@ -57,6 +57,7 @@ T.test("list and show commands print names and titles with their escapes made vi
   for _, argv in ipairs {
     { "assets", "list" }, { "assets", "show", id.asset }, { "jobs", "show", id.job },
     { "pain", "list" }, { "pain", "show", id.pain }, { "priority", "list" }, { "session", "list" },
+    { "session", "show", id.session },
   } do
     local what = argv[1] .. " " .. argv[2]
     local r = run(argv)

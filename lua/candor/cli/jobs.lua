@@ -42,7 +42,18 @@ local function duration_ms(row)
     or (row.status == "running" and jobs.iso_seconds(require("core.host").now())))
 end
 
-local function load_job(app, id) return show.found(jobs_repo():get(app.db(), id), "job", id) end
+-- An action job's id is not a generation job's, but it is what a user may have at hand.
+local function load_job(app, id)
+  local row = jobs_repo():get(app.db(), id)
+  if not row then
+    local action = require("candor.repo.action_jobs"):get(app.db(), id)
+    if action then
+      error(string.format("no generation job '%s': that is an action job: candor session actions %s",
+        id, action.session_id), 0)
+    end
+  end
+  return show.found(row, "job", id)
+end
 
 -- Decoded JSON loses the difference between [] and {}: put it back where we know.
 local function as_json(row)
