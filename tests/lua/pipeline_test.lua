@@ -360,3 +360,19 @@ T.test("documents and the pain go into prompts within their budgets, a cut sayin
   T.eq(#stored, #pain.content - 1, "the stored pain keeps all of its text (trimmed)")
   db:close()
 end)
+
+T.test("pain_from_text: --pain and a pain file read alike; a long first line keeps itself in the content", function()
+  local pipeline = require "candor.pipeline"
+  T.eq(pipeline.pain_from_text("# Flaky tests\n\nCI fails one run in five.\n", "--pain"),
+    { title = "Flaky tests", content = "CI fails one run in five." })
+  T.eq(pipeline.pain_from_text("  just a title  ", "--pain"), { title = "just a title", content = "" })
+  local long = string.rep("word ", 40) .. "end"
+  local p = pipeline.pain_from_text(long .. "\nmore", "--pain")
+  T.ok(utf8.len(p.title) <= 120 and p.title:match("%.%.%.$"), p.title)
+  T.eq(p.content, long .. "\n\nmore", "nothing of the first line is lost")
+  T.eq(pipeline.pain_from_text(" \n\nbody", "--pain").title, "body", "blank lines before the title are skipped")
+  T.raises(function() pipeline.pain_from_text(" \n\t\n", "the pain file") end, "the pain file is empty")
+  T.raises(function() pipeline.pain_from_text("bad \255", "the pain") end, "the pain is not valid UTF%-8")
+  local file = T.write_file(T.tmpdir() .. "/pain.md", "# Flaky tests\n\nCI fails one run in five.\n")
+  T.eq(pipeline.read_pain_file(file), pipeline.pain_from_text("# Flaky tests\n\nCI fails one run in five.\n", "--pain"))
+end)

@@ -92,7 +92,7 @@ function M.run(app, opts)
   local db = app.db()
   local run = pipeline.prepare(db, {
     pipeline = opts.pipeline,
-    pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and show.pain_from_text(opts.pain)),
+    pain = opts["pain-id"] and { id = opts["pain-id"] } or (opts.pain and require("candor.pipeline").pain_from_text(opts.pain, "--pain")),
     pain_file = opts["pain-file"], documents = opts.doc, assets = show.list(opts.assets),
     voices = show.list(opts.voices),
     focus = opts.focus, force = opts.force, text = text, max_iterations = max_it, profile = opts.profile,

@@ -253,21 +253,11 @@ local function generate(app, opts, W, id)
   return 0
 end
 
--- --pain TEXT as --pain-file reads a pain: the first line is the title, the rest
--- the text (the title too when there is no rest; see pipeline.resolve_pain). A
--- first line too long for a title keeps its whole self in the text.
-local function pain_from_option(text)
-  local pain = show.pain_from_text(text)
-  local first, rest = text:match("^%s*([^\n]*)\n?(.*)$")
-  if pain.title == first then pain.content = rest end
-  return pain
-end
-
 local function cmd_new(app, opts, W)
   show.one_of("session new", opts, { "pain", "pain-file", "pain-id" })
   local pain
   if opts["pain-id"] then pain = { id = opts["pain-id"] }
-  elseif opts.pain then pain = pain_from_option(opts.pain)
+  elseif opts.pain then pain = require("candor.pipeline").pain_from_text(opts.pain, "--pain")
   else pain = require("candor.pipeline").read_pain_file(opts["pain-file"]) end
   local s = W:create {
     pain = pain, documents = opts.doc, asset_types = show.list(opts.assets), voice = opts.voice,

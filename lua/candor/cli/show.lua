@@ -165,14 +165,6 @@ function M.check_subcommand(cmd, sub, opts, allowed, names)
   end
 end
 
--- A pain given in words (--pain TEXT): its first line (at most 120 characters) is the title.
-function M.pain_from_text(text)
-  local first = text:match("^%s*([^\n]*)") or ""
-  local cut = #first > 120 and utf8.offset(first, 118)
-  if cut then first = (first:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..." end
-  return { title = first, content = text }
-end
-
 ---------------------------------------------------------------- progress
 
 -- progress(every) -> show(line, step), clear(), log(msg): progress on standard

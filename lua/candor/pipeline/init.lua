@@ -30,7 +30,7 @@ M.content_hash = require("candor.text").content_hash
 function M.resolve_pain(db, R, pain, priority_slug)
   if pain.id then
     local row = R.discovered_pain_points.get(pain.id)
-    if not row then error(usage(string.format("no pain point '%s' (see 'candor sql \"SELECT id, title FROM discovered_pain_points\"')", pain.id)), 0) end
+    if not row then error(usage(string.format("no pain point '%s' (see 'candor pain list')", pain.id)), 0) end
     return row
   end
   local title = pain.title and trim(pain.title) or ""
@@ -55,13 +55,28 @@ function M.resolve_pain(db, R, pain, priority_slug)
 end
 
 -- "# Title\n\nbody" (or a first line as the title) from a pain file.
+-- pain_from_text(text, what) -> {title, content}: the first line is the title
+-- (a Markdown heading's #s dropped; past 120 characters cut at a word, the
+-- whole line then staying in the content), the rest is the content. What
+-- --pain and a pain file hold alike.
+function M.pain_from_text(text, what)
+  check_utf8(text, what)
+  local first, rest = text:match("^%s*([^\n]*)\n?(.*)$")
+  first = trim((first or ""):gsub("^#+%s*", ""))
+  if first == "" then error(usage(what .. " is empty"), 0) end
+  rest = trim(rest)
+  local cut = utf8.len(first) > 120 and utf8.offset(first, 118)
+  if cut then
+    rest = rest == "" and first or (first .. "\n\n" .. rest)
+    first = (first:sub(1, cut - 1):gsub("%s+%S*$", "")) .. "..."
+  end
+  return { title = first, content = rest }
+end
+
 function M.read_pain_file(path)
   local text, err = paths.read_file(path)
   if not text then error(usage("cannot read the pain file: " .. tostring(err)), 0) end
-  check_utf8(text, path)
-  local first, rest = text:match("^%s*([^\n]*)\n?(.*)$")
-  if not first or first == "" then error(usage(path .. " is empty"), 0) end
-  return { title = (first:gsub("^#+%s*", "")), content = trim(rest) }
+  return M.pain_from_text(text, path)
 end
 
 -- Product documents from files (text, Markdown or PDF), read and checked by
