@@ -121,12 +121,9 @@ local function default_name(pain) return shorten(pain.title ~= "" and pain.title
 local function check_profile(db, name)
   if name == nil then return nil end
   if type(name) ~= "string" or not name:match("%S") then error(usage("a model profile name must be text"), 0) end
-  local ok, err = pcall(require("candor.llm.profiles").active, { db = db, profile = name })
-  if ok then return name end
-  local msg = type(err) == "table" and tostring(err.message) or tostring(err)
-  -- "no model profile 'x' (from --profile); known: ..." is the user's typo; anything else (a broken config) is not
-  if msg:find("^no model profile") then error(usage((msg:gsub(" %(from %-%-profile%)", ""))), 0) end
-  error(err, 0)
+  local names = require("candor.llm.profiles").names { db = db }
+  for _, n in ipairs(names) do if n == name then return name end end
+  error(usage(string.format("no model profile '%s'; known: %s", name, table.concat(names, ", "))), 0)
 end
 
 -- create{pain = {id=} | {title, content, author, source_url}, documents = {paths},

@@ -127,3 +127,14 @@ T.test("the config file is compiled once per version: an edit shows on the next 
     T.contains(msg, "config file " .. path .. ":1:")
   end)
 end)
+
+T.test("names lists every profile, the config file's and the setting's included", function()
+  local db = seeded_db()
+  require("candor.repo.settings"):set_value(db, "model_profiles", [[{"team": {"flash": "openai:m"}}]])
+  local cfg = T.write_file(T.tmpdir() .. "/config.lua", [[return { profiles = { mine = { flash = "openai:m" } } }]])
+  with_env({ CONFIG = cfg }, function()
+    local names = profiles.names { db = db }
+    T.eq(names, { "anthropic", "economy", "local", "mine", "openai", "production", "team" })
+  end)
+  db:close()
+end)

@@ -148,6 +148,13 @@ local function all_profiles(cfg, path, settings)
   return all, origin
 end
 
+local function sorted_names(all)
+  local names = {}
+  for n in pairs(all) do names[#names + 1] = n end
+  table.sort(names)
+  return names
+end
+
 -- active(opts) -> name, profile table, where the choice came from, origin of each tier.
 -- The choice: opts.profile, else the running task's context profile (a job's
 -- own, so concurrent jobs never share one), else CANDOR_PROFILE, else the
@@ -167,12 +174,15 @@ function M.active(opts)
   else name, source = "production", "the default" end
   local profile = all[name]
   if not profile then
-    local names = {}
-    for n in pairs(all) do names[#names + 1] = n end
-    table.sort(names)
-    error(string.format("no model profile '%s' (from %s); known: %s", name, source, table.concat(names, ", ")), 0)
+    error(string.format("no model profile '%s' (from %s); known: %s", name, source, table.concat(sorted_names(all), ", ")), 0)
   end
   return name, profile, source, origin[name], settings
+end
+
+-- names(opts) -> the names of every profile (built-in, config file, setting), sorted.
+function M.names(opts)
+  local cfg, path = M.user_config()
+  return sorted_names((all_profiles(cfg, path, settings_of(opts or {}))))
 end
 
 -- The tiers of a profile, sorted (reserved keys such as limits left out).

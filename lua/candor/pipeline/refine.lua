@@ -43,7 +43,7 @@ end
 local function summary(n, s, note)
   local failing = {}
   for _, f in ipairs(s.failing) do failing[#failing + 1] = f.dimension end
-  return { n = n, scores = s.scores, pass = s.pass, failing = failing, note = note }
+  return { n = n, scores = s.scores, pass = s.pass, failing = require("candor.json").array(failing), note = note }
 end
 
 -- until_gates(run, d, {max_iterations =, on_iteration = fn(summary)}) -> d with
