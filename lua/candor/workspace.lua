@@ -604,11 +604,14 @@ end
 
 ---------------------------------------------------------------- generation
 
+M.name_pain_tokens = 500   -- of the pain's text in the naming prompt
+
 -- The session's short name from one flash-tier call, or nil, error.
 function W:name_from_results(s, stored, profile)
   local titles = {}
   for _, st in ipairs(stored) do titles[#titles + 1] = "- " .. st.asset_type .. ": " .. (st.title or "") end
-  local pain = self:pain(s)
+  -- a name needs the pain's opening, not all of it
+  local pain = require("candor.pipeline.research").prompt_pain(self:pain(s), M.name_pain_tokens)
   local ok, r = pcall(function()
     local p = require("candor.prompt").render("workspace/session_name", { pain_title = pain.title,
       pain_content = pain.content, assets = table.concat(titles, "\n"), focus = s.focus_instructions or "" })

@@ -424,6 +424,24 @@ T.test("chat: the message counts in the budget, so the documents shrink to leave
   db:close()
 end)
 
+T.test("chat and the session's name see the pain cut to a budget, not all of a huge one", function()
+  local db, W = setup()
+  local chat = require "candor.workspace.chat"
+  local huge = string.rep("Our CI reruns flaky suites for hours every night. ", 40000)   -- about 2 MB
+  local s = new_session(W, { pain = { title = "Flaky CI", content = huge } })
+  require("candor.repo.settings"):set_value(db, "pain_context_tokens", "2000")
+  local system = chat.context(W, s, nil, "What next?")
+  T.ok(#system < 60000, "the chat context is " .. #system .. " bytes")
+  T.contains(system, "left out here")
+  F.with_fake({ { purpose = "^workspace:name", text = "Flaky CI nights" } }, function(fake)
+    T.eq(W:name_from_results(s, {}, nil), "Flaky CI nights")
+    local body = require("candor.json").encode(fake.calls[1].body)
+    T.ok(#body > 1000 and #body < 20000, "the naming request is " .. #body .. " bytes")
+  end)
+  T.eq(W:pain(s).content, require("candor.text").trim(huge), "the stored pain keeps all of its text")
+  db:close()
+end)
+
 T.test("workspace: an edit records the version it was opened on; one saved after another became active is kept, not activated", function()
   local db, W = setup()
   local s = new_session(W, { asset_types = { "battlecard", "email_copy" } })

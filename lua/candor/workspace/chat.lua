@@ -56,6 +56,10 @@ function M.context(W, session, focus_asset, message)
   local db = W.db
   local budget = budget_of(db)
   local voice, pain = W:voice(session), W:pain(session)
+  if pain then   -- cut to the pain_context_tokens budget, as the pipeline's prompts see it
+    local research = require "candor.pipeline.research"
+    pain = research.prompt_pain(pain, research.budgets(db).pain)
+  end
   local quality = require "candor.quality"
   local banned = {}
   for i, p in ipairs(quality.banned_phrases(db, voice)) do if i <= 60 then banned[#banned + 1] = "- " .. p end end
