@@ -1,6 +1,7 @@
 -- What every provider module shares: the error shape, what counts as retryable,
 -- and turning an answer into a result (or the error it amounts to).
---   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json"|"config",
+--   err: {kind = "http"|"timeout"|"network"|"malformed"|"empty"|"blocked"|"truncated"|"json"|"config"
+--                |"too_large" (over the input limit: never sent),
 --         status, retry_after (seconds), retryable, message, raw}
 --   result: {text, json, finish_reason, input_tokens, output_tokens, model, latency_ms, provider,
 --            sources = {{url, title}...} and search_queries, from a provider that searched}
