@@ -58,6 +58,8 @@ T.test("llm stats and profiles", function()
   local p = json.decode(T.candor_async({ "llm", "profiles", "--json" }, env(dir, fake)).out)
   T.eq({ p.profile, p.source }, { "local", "CANDOR_PROFILE" })
   T.eq(p.tiers[1].base_url, fake.url .. "/v1")
+  T.eq(p.tiers[1].max_input_tokens, 200000, "the llm_max_input_tokens setting")
+  T.contains(T.candor_async({ "llm", "profiles" }, env(dir, fake)).out, "4 attempts, 200000 input tokens\n")
   fake.close()
 end)
 

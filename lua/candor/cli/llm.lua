@@ -160,7 +160,8 @@ local function profiles_cmd(app, opts)
     local spec = profile[tier]
     out.tiers[#out.tiers + 1] = ok and { tier = tier, provider = t.provider, model = t.model ~= "" and t.model or nil,
       base_url = t.base_url, key = t.key_var or "(none needed)", from = origin[tier],
-      concurrency = t.limits.concurrency, rpm = t.limits.rpm, timeout_ms = t.timeout_ms, attempts = t.attempts }
+      concurrency = t.limits.concurrency, rpm = t.limits.rpm, timeout_ms = t.timeout_ms, attempts = t.attempts,
+      max_input_tokens = t.max_input_tokens }
       or { tier = tier, spec = type(spec) == "string" and spec
              or (type(spec) == "table" and tostring(spec.provider) .. ":" .. tostring(spec.model)) or "?",
            from = origin[tier], problem = t }
@@ -175,9 +176,10 @@ local function profiles_cmd(app, opts)
         t.base_url, t.key))
     end
     if not t.problem then
-      app.out(string.format("  %-10s from %s; at most %s in flight%s, %s timeout, %s attempts\n", "", t.from,
-        t.concurrency or require("candor.llm.limit").defaults.concurrency, t.rpm and (", " .. t.rpm .. "/min") or "",
-        t.timeout_ms and (tostring(t.timeout_ms // 1000) .. " s") or "the provider's default", t.attempts or "4"))
+      app.out(string.format("  %-10s from %s; at most %s in flight%s, %s timeout, %s attempts, %s input tokens\n", "",
+        t.from, t.concurrency or require("candor.llm.limit").defaults.concurrency, t.rpm and (", " .. t.rpm .. "/min") or "",
+        t.timeout_ms and (tostring(t.timeout_ms // 1000) .. " s") or "the provider's default", t.attempts or "4",
+        t.max_input_tokens or "?"))
     end
   end
   return 0
