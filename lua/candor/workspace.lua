@@ -167,7 +167,7 @@ function W:create(o)
   return db:transaction(function()
     local pain = pipeline.resolve_pain(db, R, pain_in, o.priority)
     local doc_ids = {}
-    for i, d in ipairs(docs) do doc_ids[i] = R.product_documents.store(d).id end
+    for i, d in ipairs(pipeline.store_documents(R, docs)) do doc_ids[i] = d.id end
     local row = R.sessions.insert {
       user_id = self.user.id, name = name or default_name(pain), pain_point_id = pain.id,
       voice_profile_id = primary.id, asset_types = json.array(assets), status = "pending",

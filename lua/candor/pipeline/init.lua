@@ -102,17 +102,9 @@ end
 
 -- Documents read by read_documents -> product_documents rows, each stored once
 -- (the same name and content is the same document).
-function M.store_documents(db, R, docs)
+function M.store_documents(R, docs)
   local out = {}
-  for _, d in ipairs(docs) do
-    local name, text = d.name, d.text
-    local same = db:first("SELECT id FROM product_documents WHERE name = ? AND content = ?", name, text)
-    out[#out + 1] = same and R.product_documents.get(same.id) or R.product_documents.insert {
-      name = name, description = "", content = text,
-      document_type = d.document_type or (name:match("%.md$") and "markdown" or "text"),
-      tags = json.array {}, uploaded_at = require("core.host").now(),
-    }
-  end
+  for i, d in ipairs(docs) do out[i] = R.product_documents.store(d) end
   return out
 end
 
@@ -449,7 +441,7 @@ function M.prepare(db, opts)
   end
   local run = M.new_run(db, {
     pipeline = wf.name:gsub("^pipelines/", ""), pain = M.resolve_pain(db, R, pain_in, opts.priority),
-    documents = M.store_documents(db, R, docs), assets = assets, voices = voices, focus = opts.focus, force = opts.force,
+    documents = M.store_documents(R, docs), assets = assets, voices = voices, focus = opts.focus, force = opts.force,
     max_iterations = max_it and math.tointeger(max_it) or 3, profile = profile, judges = judges,
   })
   -- the response cache answers the steps that may reuse an answer (banned words):
