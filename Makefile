@@ -7,7 +7,7 @@ PKGS    := lua5.4 lua5.4-luv lua5.4-cjson libuv libcurl sqlite3 libcrypto libcry
 # Debian packages that provide the above (and the tools the tests and benchmarks use).
 DEBS    := build-essential pkg-config liblua5.4-dev lua-cjson lua-cjson-dev lua-luv-dev \
            libuv1-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev libcrypt-dev libedit-dev \
-           libncurses-dev libbsd-dev libmd-dev tzdata poppler-utils
+           libncurses-dev libbsd-dev libmd-dev tzdata poppler-utils bsdutils patch
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g

@@ -291,3 +291,20 @@ T.test("regressions: init --json on creation, change counts, error tables, a sam
   r = candor(dir, { "run", "examples/demo", "--json" }, { cwd = dir })
   T.eq(r.code, 0, r.err)
 end)
+
+T.test("on a terminal, a --db path that named no database is reported as made (a typo shows)", function()
+  local dir = T.tmpdir()
+  local typescript = dir .. "/tty.out"
+  local inner = table.concat({ "env -u CANDOR_PATH -u CANDOR_DB", T.shell_quote("HOME=" .. dir),
+    T.shell_quote("XDG_DATA_HOME=" .. dir .. "/data"), T.shell_quote(T.binary), "sql", "--db",
+    T.shell_quote(dir .. "/tyop/c.db"), T.shell_quote("SELECT 7") }, " ")
+  os.execute("SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " " .. T.shell_quote(typescript) .. " </dev/null >/dev/null 2>&1")
+  local seen = T.read_file(typescript) or ""
+  T.contains(seen, "candor: created a new database at " .. dir .. "/tyop/c.db")
+  T.contains(seen, "7")
+  -- the second time it exists: nothing to say; and off a terminal nothing is said
+  os.execute("SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " " .. T.shell_quote(typescript) .. " </dev/null >/dev/null 2>&1")
+  T.ok(not (T.read_file(typescript) or ""):find("created a new database", 1, true), "said once")
+  local r = candor(dir, { "sql", "--db", dir .. "/other.db", "SELECT 1" })
+  T.eq({ r.code, r.err }, { 0, "" })
+end)

@@ -68,6 +68,12 @@ local function new_app(global)
   function app.db()
     if not app._db then
       app._db, app.db_info = require("candor.db").open(app.db_path())
+      -- a path typed by hand that named no database may be a typo: tell the person
+      -- at the terminal what was made (a script's stderr stays as it was)
+      if app.db_info.created and (app.db_flag or os.getenv("CANDOR_DB")) and app.command ~= "init"
+          and host.isatty(2) then
+        io.stderr:write("candor: created a new database at ", app.db_path(), "\n")
+      end
       -- say once what a stopped process left, and what became of it
       local ok, said = pcall(recover_stopped, app._db)
       if ok and said then
@@ -137,6 +143,7 @@ function M.main(argv)
     if global.db == "" then error(args.usage_error("--db needs a path"), 0) end
     if opts.verbose then global.verbose = true end
     app = new_app(global)
+    app.command = name
     if opts.help then
       io.stdout:write(args.help(cmd))
       return 0
