@@ -164,13 +164,17 @@ function M.candor_async(argv, opts)
 end
 
 -- Runs the registered tests; prints failures and the closing "N passed, N failed".
+-- With CANDOR_TEST_TIMES set, each test's wall time goes to stderr, slowest last.
 function M.run_all(filter)
   local passed, failed = 0, 0
+  local times = os.getenv("CANDOR_TEST_TIMES") and {}
   for _, t in ipairs(M.tests) do
     if not filter or t.name:find(filter, 1, true) or (t.file or ""):find(filter, 1, true) then
+      local t0 = require("luv").hrtime()
       local ok, err = xpcall(t.fn, function(e)
         return debug.traceback(type(e) == "table" and (e.message or show(e)) or tostring(e), 2)
       end)
+      if times then times[#times + 1] = { ms = (require("luv").hrtime() - t0) / 1e6, name = (t.file or "?") .. ": " .. t.name } end
       if ok then passed = passed + 1
       else
         failed = failed + 1
@@ -179,6 +183,10 @@ function M.run_all(filter)
     end
   end
   M.cleanup()
+  if times then
+    table.sort(times, function(a, b) return a.ms < b.ms end)
+    for _, e in ipairs(times) do io.stderr:write(string.format("%8.0f ms  %s\n", e.ms, e.name)) end
+  end
   return passed, failed
 end
 

@@ -406,7 +406,10 @@ function W:judge_run(s)
   local prompt = require "candor.prompt"
   local llm = require "candor.llm"
   local profile = meta(s).modelProfile
-  local run = { db = db, repo = R, score_cache = {}, judges = true, pain = self:pain(s), lexicons = {} }
+  local research = require "candor.pipeline.research"
+  -- the judges see the pain as the pipeline's prompts do: cut to its budget
+  local run = { db = db, repo = R, score_cache = {}, judges = true, lexicons = {},
+                pain = research.prompt_pain(self:pain(s), research.budgets(db).pain) }
   function run.lexicon_for(voice)
     local lex = run.lexicons[voice.slug]
     if not lex then

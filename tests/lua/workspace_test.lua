@@ -11,7 +11,9 @@ local ws = require "candor.workspace"
 
 local function setup()
   local db = F.db()
-  return db, ws.for_user(db, "local")
+  local W = ws.for_user(db, "local")
+  W.retry = { base_ms = 1, max_ms = 5 }   -- a fault injected for a test is retried at once
+  return db, W
 end
 
 local function new_session(W, o)
@@ -438,6 +440,14 @@ T.test("chat and the session's name see the pain cut to a budget, not all of a h
     local body = require("candor.json").encode(fake.calls[1].body)
     T.ok(#body > 1000 and #body < 20000, "the naming request is " .. #body .. " bytes")
   end)
+  -- the judges too: the huge pain would be over the LLM input limit
+  local v = W:add_version(s.id, "battlecard", { content = F.good, source = "edit",
+    source_detail = { judged = false, voice = "practitioner-community", scored = "deterministic" } })
+  F.with_fake(F.script(db), function()
+    T.eq(#W:judge(s.id), 1)
+    T.eq(W:wait_background(), {})
+  end)
+  T.eq(ws.judge_status(W:version(s.id, v.id)), "judged")
   T.eq(W:pain(s).content, require("candor.text").trim(huge), "the stored pain keeps all of its text")
   db:close()
 end)
