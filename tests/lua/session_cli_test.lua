@@ -97,7 +97,9 @@ T.test("session CLI: new generates and names; list, show, versions, rename, arch
   T.contains(run(dir, fake, { "session", "archive", id }).out, "archived session " .. id)
   T.contains(run(dir, fake, { "session", "list" }).out, "no sessions but archived ones (list them with: candor session list --archived)")
   T.contains(run(dir, fake, { "session", "list", "--archived" }).out, id)
+  T.contains(run(dir, fake, { "session", "archive", id }).out, "was archived already: session " .. id)
   T.contains(run(dir, fake, { "session", "archive", id, "--undo" }).out, "unarchived session " .. id)
+  T.contains(run(dir, fake, { "session", "archive", id, "--undo" }).out, "was not archived: session " .. id)
 
   r = run(dir, fake, { "session", "export", id })
   T.eq(r.code, 0, r.err)
@@ -425,6 +427,11 @@ T.test("session CLI: an edit killed while its judges run reads as interrupted; s
   T.eq(r.code, 1, r.err)
   T.contains(r.err, "candor: battlecard v1: the LLM judges failed, the deterministic scores stand: ")
   T.contains(run(dir, down, { "session", "show", id }).out, "battlecard v1: the LLM judges failed (")
+  -- an edit whose judges fail is saved, and still exits 1, as the docs say
+  r = run(dir, down, { "session", "edit", id, "--asset", "battlecard" }, no_cache, "We re-run CI 3 times a day.\n")
+  T.eq(r.code, 1, r.err)
+  T.contains(r.out, "battlecard v2 saved")
+  T.contains(r.err, "the LLM judges failed, the deterministic scores stand")
   down.close()
 end)
 
@@ -619,4 +626,21 @@ T.test("session CLI: action and chat take only their options; names, asset types
                           "new, generate, list, show, versions, action, actions: print JSON" } do
     T.contains(r.out, want)
   end
+end)
+
+T.test("session CLI: the commands it suggests to a --user act as that user", function()
+  local dir = T.tmpdir()
+  seeded(dir):close()
+  T.eq(run(dir, nil, { "user", "add", "q1" }).code, 0)
+  local r = run(dir, nil, { "session", "new", "--user", "q1", "--pain", "Flaky tests", "--assets", "battlecard",
+    "--pipeline", "standard", "--no-generate" })
+  T.eq(r.code, 0, r.err)
+  local id = r.out:match("session (%S+)")
+  T.contains(r.out, "generate it with: candor session generate " .. id .. " --user q1\n")
+  r = run(dir, nil, { "session", "actions", id, "--user", "q1" })
+  T.contains(r.out, "candor session action NAME " .. id .. " --user q1;")
+  -- the local user's hints stay as they were
+  r = run(dir, nil, { "session", "new", "--pain", "Flaky tests", "--assets", "battlecard", "--pipeline", "standard",
+    "--no-generate" })
+  T.ok(not r.out:find("--user", 1, true), r.out)
 end)
