@@ -464,6 +464,9 @@ T.test("session CLI: a bad --profile is refused before a session is written; a m
   T.eq({ run(dir, nil, { "session", "profile", id, "economy" }).out }, { "session " .. id .. " uses model profile economy\n" })
   T.contains(run(dir, nil, { "session", "profile", id }).out, "uses model profile economy (its own")
   T.contains(run(dir, nil, { "session", "show", id }).out, "  profile     economy\n")
+  T.contains(run(dir, nil, { "session", "profile", id, "--default" }).out, "has no model profile of its own now")
+  T.contains(run(dir, nil, { "session", "profile", id }).out, "has no model profile of its own: each run uses the default")
+  T.eq(run(dir, nil, { "session", "profile", id, "economy", "--default" }).code, 2)
 end)
 
 T.test("session CLI: --json prints the session with the error when generation fails; --pain drops its title line as --pain-file does", function()
@@ -621,7 +624,7 @@ T.test("session CLI: action and chat take only their options; names, asset types
   T.eq(r.code, 0)
   for _, want in ipairs { "[--priority SLUG] [--profile NAME] [--no-generate] [--force] [--json]",
                           "candor session edit ID [--asset T] [< FILE]", "candor session judge ID [--asset T] [--version N]",
-                          "candor session actions ID [--json]", "candor session profile ID [NAME]",
+                          "candor session actions ID [--json]", "candor session profile ID [NAME | --default]",
                           "deslop, regenerate, change-voice, adversarial, multi-perspective, competitive-dive, community-check",
                           "new, generate, list, show, versions, action, actions: print JSON" } do
     T.contains(r.out, want)

@@ -14,7 +14,7 @@ local M = {
     .. "       candor session show ID [--full] [--json]\n"
     .. "       candor session generate ID [--profile NAME] [--force] [--json]\n"
     .. "       candor session rename ID NAME\n"
-    .. "       candor session profile ID [NAME]\n"
+    .. "       candor session profile ID [NAME | --default]\n"
     .. "       candor session archive ID [--undo]\n"
     .. "       candor session delete ID [--yes]\n"
     .. "       candor session versions ID [--asset T] [--json]\n"
@@ -66,6 +66,7 @@ local M = {
     { "limit", "n", arg = "N", help = "list: at most N sessions (default 50)" },
     { "full", help = "show: print each active version's text too" },
     { "undo", help = "archive: take the session out of the archive" },
+    { "default", help = "profile: drop the session's own profile, so each run uses the default" },
     { "yes", "y", help = "delete: do not ask" },
     { "asset", arg = "T", help = "versions, activate, edit, judge, diff, action, chat: the asset type" },
     { "version", arg = "N", help = "judge: the version to judge (an id, or a number of the --asset type)" },
@@ -98,7 +99,7 @@ local ALLOWED = {
   list = { status = true, search = true, archived = true, limit = true, json = true },
   show = { full = true, json = true },
   generate = { profile = true, force = true, json = true },
-  rename = {}, profile = {}, archive = { undo = true }, delete = { yes = true },
+  rename = {}, profile = { default = true }, archive = { undo = true }, delete = { yes = true },
   versions = { asset = true, json = true },
   activate = { asset = true }, edit = { asset = true }, judge = { asset = true, version = true }, diff = { asset = true },
   export = { format = true, output = true },
@@ -547,7 +548,13 @@ local function cmd_judge(app, opts, W, id)
   return all and 0 or 1
 end
 
-local function cmd_profile(app, W, id, name)
+local function cmd_profile(app, W, id, name, to_default)
+  if name and to_default then error(usage("session profile: give a NAME or --default, not both"), 0) end
+  if to_default then
+    local s = W:set_profile(id, nil)
+    app.out(string.format("session %s has no model profile of its own now: each run uses the default\n", s.id))
+    return 0
+  end
   if name then
     local s = W:set_profile(id, name)
     app.out(string.format("session %s uses model profile %s\n", s.id, name))
@@ -661,7 +668,7 @@ function M.run(app, opts, pos)
   elseif sub == "rename" then
     local s = W:rename(id, pos[3])
     app.out(string.format("renamed session %s: %s\n", s.id, show.printable(s.name)))
-  elseif sub == "profile" then return cmd_profile(app, W, id, pos[3])
+  elseif sub == "profile" then return cmd_profile(app, W, id, pos[3], opts.default)
   elseif sub == "archive" then
     local was = W:get(id).is_archived
     local s = W:archive(id, not opts.undo)
