@@ -2,6 +2,7 @@
 -- and the one place that turns errors into messages and exit codes
 -- (0 success, 1 runtime failure, 2 usage error).
 local args = require "candor.cli.args"
+local show = require "candor.cli.show"
 local host = require "core.host"
 
 local M = {}
@@ -84,12 +85,14 @@ local function new_app(global)
     end
     return app._db
   end
-  function app.out(...) io.stdout:write(...) end
+  function app.out(...) show.written("standard output", io.stdout:write(...)) end
+  function app.flush() show.written("standard output", io.stdout:flush()) end
   function app.err(...) io.stderr:write(...) end
   return app
 end
 
 local function report(app, err, tb)
+  if type(err) == "table" and err.kind == "write" and err.quiet then return 1 end
   if type(err) == "table" and err.kind == "usage" then
     io.stderr:write("candor: ", err.message, "\n")
     io.stderr:write("Try 'candor ", err.command or "help", err.command and " --help" or "", "' for more.\n")
@@ -145,7 +148,7 @@ function M.main(argv)
     app = new_app(global)
     app.command = name
     if opts.help then
-      io.stdout:write(args.help(cmd))
+      app.out(args.help(cmd))
       return 0
     end
     local ok3, r = xpcall(cmd.run, function(e)
@@ -161,10 +164,13 @@ function M.main(argv)
     if type(e) ~= "table" and not tb then tb = debug.traceback(tostring(e), 2) end
     return e
   end)
+  if ok then   -- output still buffered can fail now (a full disk, a closed pipe): the command did not do its job
+    local flushed, err = pcall(app.flush)
+    if not flushed then ok, code = false, err end
+  end
   if package.loaded["candor.llm.log"] then pcall(package.loaded["candor.llm.log"].flush) end   -- queued llm_calls rows
   if app and app._db then pcall(app._db.close, app._db) end
   if not ok then return report(app or new_app(global), code, tb) end
-  io.stdout:flush()
   return code
 end
 

@@ -102,17 +102,30 @@ function M.found(row, what, id, see)
   error(string.format("no %s '%s'%s", what, id, see and (" (see '" .. see .. "')") or ""), 0)
 end
 
+-- written(where, ok, reason, errno) -> ok: the results of a write, flush or
+-- close of where (a path, or "standard output"); when it failed, raises
+-- "cannot write WHERE: REASON" (kind "write"). A reader of a pipe that has gone
+-- (EPIPE, as when piped into head) makes it quiet: Unix tools end without a word then.
+function M.written(where, ok, reason, errno)
+  if ok then return ok end
+  reason = tostring(reason)
+  if reason:sub(1, #where + 2) == where .. ": " then reason = reason:sub(#where + 3) end   -- io.open names the path
+  local broken_pipe = errno ~= nil and select(2, require("luv").translate_sys_error(errno)) == "EPIPE"
+  error({ kind = "write", quiet = broken_pipe, message = string.format("cannot write %s: %s", where, reason) }, 0)
+end
+
 -- text to the file path (an --output option), else to standard output -> true
--- when it went to the file.
+-- when it went to the file. The close is checked too: a full disk may only show there.
 function M.output(app, path, text)
   if not path then
     app.out(text)
     return false
   end
-  local f, err = io.open(path, "wb")
-  if not f then error("cannot write " .. path .. ": " .. tostring(err), 0) end
-  f:write(text)
-  f:close()
+  if path == "" then error(usage("--output needs a path"), 0) end
+  local f = M.written(path, io.open(path, "wb"))
+  local ok, err, errno = f:write(text)
+  if ok then ok, err, errno = f:close() else f:close() end
+  M.written(path, ok, err, errno)
   return true
 end
 
