@@ -137,13 +137,14 @@ end
 
 -- A request above the target's max_input_tokens -> the error it fails with
 -- (kind "too_large", not retryable: it is as large the next time), before it
--- is sent, since a provider would reject it or bill all of it.
+-- is sent, since a provider would reject it or bill all of it. Like every
+-- provider error it leaves naming the target to the caller, which says it once.
 local function too_large(target, req)
   local n, limit = input_tokens(req), target.max_input_tokens
   if not limit or n <= limit then return nil end
   return P.err("too_large", string.format(
-    "the request is about %d input tokens, over the limit of %d for %s:%s; nothing was sent: send less text, or raise %s",
-    n, limit, target.provider, target.model or "", target.max_input_tokens_from or "the llm_max_input_tokens setting"),
+    "the request is about %d input tokens, over the limit of %d; nothing was sent: send less text, or raise %s",
+    n, limit, target.max_input_tokens_from or "the llm_max_input_tokens setting"),
     { retryable = false, input_tokens = n, limit = limit })
 end
 

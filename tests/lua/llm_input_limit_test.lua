@@ -46,7 +46,7 @@ T.test("input limit: a request above it fails before it is sent or retried, sayi
       { db = db, retry = { attempts = 4, base_ms = 1 } })
     T.eq({ r, err.kind, err.retryable, err.limit }, { nil, "too_large", false, 1000 })
     T.eq(err.input_tokens, 3002, "system and prompt counted")
-    T.contains(err.message, "the request is about 3002 input tokens, over the limit of 1000 for openai:m")
+    T.contains(err.message, "the request is about 3002 input tokens, over the limit of 1000; nothing was sent")
     T.contains(err.message, "nothing was sent: send less text, or raise the llm_max_input_tokens setting")
     T.eq(fake.count(), 0, "nothing reached the provider, not even once")
     T.raises(function() llm.ask("flash", { prompt = big, purpose = "test:big" }, { db = db }) end,
@@ -76,7 +76,7 @@ T.test("input limit: a tier's max_input_tokens wins over the setting and is name
     local prompt = string.rep("word ", 60)   -- about 76 tokens
     local _, err = llm.call("flash", { prompt = prompt }, { db = db })
     T.eq(err.kind, "too_large")
-    T.contains(err.message, "over the limit of 50 for openai:small; nothing was sent: send less text, or raise "
+    T.contains(err.message, "over the limit of 50; nothing was sent: send less text, or raise "
       .. "max_input_tokens of tier 'flash' of profile 'mine' (from " .. path .. ")")
     T.eq(llm.call("pro", { prompt = prompt }, { db = db }).text, "fine")
     T.eq(fake.count(), 1)

@@ -11,12 +11,12 @@ local function first_line(err) return (tostring(err):match("^[^\n]*")) end
 local queues = setmetatable({}, { __mode = "k" })   -- db -> {rows = {}, timer =, reported =}
 
 -- prune(db) -> rows removed: llm_calls older than the llm_call_retention_days
--- setting ("0" or unset keeps them forever). Done once per database per process,
+-- setting ("0", unset or not a whole number keeps them forever). Done once per database per process,
 -- at its first flush.
 function M.prune(db)
-  local days = tonumber(require("candor.repo.settings"):get_value(db, "llm_call_retention_days") or "")
-  if not days or days <= 0 then return 0 end
-  local cutoff = os.date("!%Y-%m-%dT%H:%M:%S", os.time() - math.floor(days * 86400)) .. ".000Z"
+  local days = require("candor.repo.settings"):whole_number(db, "llm_call_retention_days", nil, 0)
+  if not days or days == 0 then return 0 end
+  local cutoff = os.date("!%Y-%m-%dT%H:%M:%S", os.time() - days * 86400) .. ".000Z"
   return db:run("DELETE FROM llm_calls WHERE timestamp < ?", cutoff)
 end
 

@@ -227,18 +227,18 @@ end
 -- limits ({concurrency, rpm}), the request timeout, the retry attempts and the
 -- input limit, with max_input_tokens_from naming what set it (for its error).
 local function apply_defaults(out, profile, settings)
+  local whole = require("candor.repo.settings").as_whole_number
   local limits = profile.limits and profile.limits[out.provider]
   out.limits = {
-    concurrency = limits and limits.concurrency or tonumber(settings.llm_max_concurrency) or nil,
+    concurrency = limits and limits.concurrency or whole("llm_max_concurrency", settings.llm_max_concurrency),
     rpm = limits and limits.rpm or nil,
   }
-  local timeout = tonumber(settings.llm_request_timeout_seconds)
-  if not out.timeout_ms and timeout then out.timeout_ms = math.floor(timeout * 1000) end
-  local retries = math.tointeger(tonumber(settings.llm_max_retries))
-  if not out.attempts and retries and retries >= 0 then out.attempts = retries + 1 end
+  local timeout = whole("llm_request_timeout_seconds", settings.llm_request_timeout_seconds)
+  if not out.timeout_ms and timeout then out.timeout_ms = timeout * 1000 end
+  local retries = whole("llm_max_retries", settings.llm_max_retries, nil, 0)
+  if not out.attempts and retries then out.attempts = retries + 1 end
   if out.max_input_tokens == nil then
-    local setting = tonumber(settings.llm_max_input_tokens)
-    out.max_input_tokens = setting and setting > 0 and setting or M.default_max_input_tokens
+    out.max_input_tokens = whole("llm_max_input_tokens", settings.llm_max_input_tokens, M.default_max_input_tokens)
     out.max_input_tokens_from = "the llm_max_input_tokens setting"
   else
     local limit = type(out.max_input_tokens) == "number" and math.tointeger(out.max_input_tokens)

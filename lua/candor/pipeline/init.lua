@@ -431,7 +431,7 @@ function M.prepare(db, opts)
     check_utf8((pain_in.title or "") .. (pain_in.content or ""), "the pain point")
     if not ((pain_in.title or "") .. (pain_in.content or "")):match("%S") then error(usage("the pain point is empty"), 0) end
   end
-  local max_it = opts.max_iterations or tonumber(require("candor.repo.settings"):get_value(db, "max_refinement_iterations") or "")
+  local max_it = opts.max_iterations or require("candor.repo.settings"):whole_number(db, "max_refinement_iterations", 3, 0)
   local profiles = require "candor.llm.profiles"
   local profile = profiles.active { db = db, profile = opts.profile }
   local judges = wf.judges ~= false
@@ -442,7 +442,7 @@ function M.prepare(db, opts)
   local run = M.new_run(db, {
     pipeline = wf.name:gsub("^pipelines/", ""), pain = M.resolve_pain(db, R, pain_in, opts.priority),
     documents = M.store_documents(R, docs), assets = assets, voices = voices, focus = opts.focus, force = opts.force,
-    max_iterations = max_it and math.tointeger(max_it) or 3, profile = profile, judges = judges,
+    max_iterations = max_it, profile = profile, judges = judges,
   })
   -- the response cache answers the steps that may reuse an answer (banned words):
   -- true for the default file, a path, or false

@@ -29,16 +29,13 @@ end
 ---------------------------------------------------------------- budgets
 
 -- What the pain and the documents may take of a prompt, in tokens: the
--- settings, or their seeded values when unset (or not a number above 0).
+-- settings, or their seeded values when unset (or not a whole number above 0).
 M.default_budgets = { pain_context_tokens = 6000, document_context_tokens = 24000 }
 
 -- budgets(db) -> {pain =, documents =}
 function M.budgets(db)
   local S = require "candor.repo.settings"
-  local function budget(key)
-    local n = tonumber(S:get_value(db, key) or "")
-    return n and n > 0 and math.floor(n) or M.default_budgets[key]
-  end
+  local function budget(key) return S:whole_number(db, key, M.default_budgets[key]) end
   return { pain = budget("pain_context_tokens"), documents = budget("document_context_tokens") }
 end
 
