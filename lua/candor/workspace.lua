@@ -149,7 +149,7 @@ function W:create(o)
   if wf.single_asset and #assets ~= 1 then
     error(usage(string.format("pipeline '%s' stores one asset type: give exactly one", pname)), 0)
   end
-  local focus = o.focus and trim(check_utf8(o.focus, "the focus instructions")) or nil
+  local focus = o.focus and trim(pipeline.check_focus(o.focus, "the focus text")) or nil
   if focus == "" then focus = nil end
   local docs = pipeline.read_documents(o.documents)   -- each document once
   if pain_in.id then

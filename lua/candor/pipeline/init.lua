@@ -54,6 +54,22 @@ function M.resolve_pain(db, R, pain, priority_slug)
   }
 end
 
+-- Focus instructions go into every prompt of a run: a few thousand characters
+-- say all a run needs, and more would crowd out the pain and the documents.
+M.max_focus_chars = 4000
+
+-- check_focus(s, what) -> s: focus instructions checked where they enter (a
+-- run, a session), what naming them in the usage error.
+function M.check_focus(s, what)
+  check_utf8(s, what)
+  local n = utf8.len(s)
+  if n > M.max_focus_chars then
+    error(usage(string.format("%s is %d characters long, over the limit of %d: it goes into every prompt, so keep it "
+      .. "to what the drafts must do", what, n, M.max_focus_chars)), 0)
+  end
+  return s
+end
+
 -- "# Title\n\nbody" (or a first line as the title) from a pain file.
 -- pain_from_text(text, what) -> {title, content}: the first line is the title
 -- (a Markdown heading's #s dropped; past 120 characters cut at a word, the
@@ -412,7 +428,7 @@ function M.prepare(db, opts)
   if not pain_in then error(usage("give the pain point: --pain TEXT, --pain-file FILE or --pain-id ID"), 0) end
   if wf.needs_text and not opts.text then error(usage(string.format("pipeline '%s' scores supplied text: give --text FILE (or - for stdin)", name)), 0) end
   if opts.text then check_utf8(opts.text, "the supplied text") end
-  if opts.focus then check_utf8(opts.focus, "the --focus text") end
+  if opts.focus then M.check_focus(opts.focus, "the --focus text") end
   if opts.text and not opts.text:match("%S") then error(usage("the supplied text is empty"), 0) end
   -- checks that spend nothing and write nothing come first
   local assets_in = opts.assets
