@@ -2,10 +2,13 @@
 -- and a rewrite that answers each one, then scored.
 local usage = require("candor.workflow").usage
 
--- The --rounds asked for as a whole number (2 when none is given), or nil when it is not one.
+-- The --rounds asked for as a whole number (2 when none is given), or nil when
+-- it is not one: text must be decimal digits alone (tonumber would also take
+-- " 2", "0x2" and "1e0"); a number (from JSON) must be whole.
 local function rounds_of(p)
   if p.rounds == nil then return 2 end
-  return math.tointeger(tonumber(p.rounds))
+  if type(p.rounds) == "number" then return math.tointeger(p.rounds) end
+  return type(p.rounds) == "string" and p.rounds:match("^%d+$") and math.tointeger(tonumber(p.rounds)) or nil
 end
 
 return {
