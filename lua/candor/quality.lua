@@ -20,7 +20,8 @@ function M.voice(db, voice)
   if not row then
     local names = {}
     for _, v in ipairs(repo:list(db, { is_active = true })) do names[#names + 1] = v.slug end
-    error(string.format("no voice profile '%s' (known: %s)", voice, table.concat(names, ", ")), 0)
+    local usage = require("candor.workflow").usage   -- a voice the user named: exit code 2
+    error(usage(string.format("no voice profile '%s' (known: %s)", voice, table.concat(names, ", "))), 0)
   end
   return row
 end

@@ -36,17 +36,51 @@ T.test("--gates: exit 1 when a gate fails, 0 when all pass", function()
   T.contains(r.out, "PASS")
 end)
 
-T.test("unreadable and empty files: a message naming them, the rest still scored", function()
+T.test("unreadable files: a message naming them, the rest still scored", function()
   local dir = T.tmpdir()
   local good = T.write_file(dir .. "/good.md", GOOD)
-  local empty = T.write_file(dir .. "/empty.md", "")
-  local r = candor(dir, { "score", dir .. "/missing.md", good, dir, empty })
+  local r = candor(dir, { "score", dir .. "/missing.md", good, dir })
   T.eq(r.code, 1)
   T.contains(r.err, "cannot score " .. dir .. "/missing.md: No such file or directory")
   T.contains(r.err, "cannot score " .. dir .. ": Is a directory")
   T.contains(r.out, good .. ": PASS")
-  T.contains(r.out, empty .. ":")
-  T.contains(r.out, "2 files scored")
+  T.contains(r.out, "1 file scored")
+end)
+
+T.test("an input that is not text (empty, not UTF-8, a NUL byte) is a usage error, as everywhere else", function()
+  local dir = T.tmpdir()
+  local good = T.write_file(dir .. "/good.md", GOOD)
+  local files = {
+    { "", "empty.md is empty" },
+    { " \n\t\n", "blank.md is empty" },
+    { "caf\233 au lait\n", "latin1.md is not valid UTF-8 (byte 4)" },
+    { "one\0two\n", "nul.md holds a NUL byte (byte 4)" },
+  }
+  for _, c in ipairs(files) do
+    local path = T.write_file(dir .. "/" .. c[2]:match("^(%S+)"), c[1])
+    for _, format in ipairs { "text", "json", "sarif" } do
+      local r = candor(dir, { "score", "--format", format, good, path })
+      T.eq(r.code, 2, c[2] .. " " .. format .. ": " .. r.err)
+      T.contains(r.err, dir .. "/" .. c[2])
+      T.contains(r.err, "Try 'candor score --help'")
+      T.eq(r.out, "", "nothing scored: " .. c[2])
+    end
+  end
+  -- a NUL byte past the first chunk the scan reads is found too
+  local late = T.write_file(dir .. "/late.md", string.rep(GOOD, 1000) .. "\0")
+  local r = candor(dir, { "score", late })
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, string.format("late.md holds a NUL byte (byte %d)", #GOOD * 1000 + 1))
+  for _, c in ipairs { { "", "standard input is empty" }, { "\n", "standard input is empty" },
+                       { "caf\233", "standard input is not valid UTF-8 (byte 4)" },
+                       { "a\0b", "standard input holds a NUL byte (byte 2)" } } do
+    r = candor(dir, { "score", "-" }, { stdin = c[1] })
+    T.eq(r.code, 2, c[2] .. ": " .. r.err)
+    T.contains(r.err, c[2])
+  end
+  r = candor(dir, { "score", good, "-" }, { stdin = BAD })
+  T.eq(r.code, 0, r.err)
+  T.ok(r.out:find(good .. ": PASS", 1, true) < r.out:find("-: FAIL", 1, true), "in the order given: " .. r.out)
 end)
 
 T.test("stdin with -, and piped input without arguments", function()
@@ -110,8 +144,9 @@ T.test("--voice: that voice's gates; an unknown voice is a clear error", functio
   T.eq(launch.files[1].scores.vendor_speak.threshold, 4.5)
   T.eq(community.files[1].scores.vendor_speak.threshold, 1.5)
   local r = candor(dir, { "score", "--voice", "pirate", mid })
-  T.eq(r.code, 1)
-  T.contains(r.err, "no voice profile 'pirate'")
+  T.eq(r.code, 2, "a usage error, as an unknown voice is for other commands")
+  T.contains(r.err, "no voice profile 'pirate' (known: ")
+  T.contains(r.err, "Try 'candor score --help'")
 end)
 
 T.test("lexicons: --lexicon adds, NAME.local.txt on CANDOR_PATH extends, a same-named file replaces", function()

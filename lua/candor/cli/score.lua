@@ -7,7 +7,9 @@ local M = {
   usage = "candor score [FILE...|-] [--voice NAME] [--format text|json|sarif] [--gates] [--explain] [--lexicon FILE]",
   description = "Findings print as FILE:LINE:COL: category: \"phrase\" (weight), then the scores per file.\n"
     .. "Gates come from the voice's scoring_thresholds (defaults without --voice).\n"
-    .. "Exit codes: 0 scored; 1 a file could not be read, or a gate failed with --gates; 2 usage.",
+    .. "Each input must be UTF-8 text, not empty and with no NUL byte.\n"
+    .. "Exit codes: 0 scored; 1 a file could not be read, or a gate failed with --gates; 2 usage\n"
+    .. "(an input that is not text among them).",
   options = {
     { "voice", arg = "NAME", help = "score for this voice profile: its gates and banned phrases" },
     { "format", "f", arg = "FORMAT", help = "text (default), json, or sarif (SARIF 2.1.0)" },
@@ -143,7 +145,8 @@ local function json_output(app, results, ctx, explain)
     n = n + 1
     while raw[n] == nil and n <= #results do n = n + 1 end
     app.out(text:sub(pos, a - 1))
-    raw[n](io.stdout)
+    local ok, err = pcall(raw[n], io.stdout)   -- C raises on a failed write; its errno is lost
+    if not ok then show.written("standard output", nil, tostring(err):match("cannot write findings: (.*)$") or err) end
     pos = b + 1
   end
   app.out(text:sub(pos), "\n")
@@ -202,9 +205,65 @@ local function sarif_output(app, results, ctx)
   }), "\n")
 end
 
+-- An input must be text, as everywhere else: one that is empty (or only white
+-- space), not UTF-8 or holding a NUL byte is a usage error; check_utf8 words the last two.
+local function check_text(s, what)
+  if not s:find("%S") then error(show.usage("%s is empty", what), 0) end
+  return require("candor.text").check_utf8(s, what)
+end
+
+-- Whether the file holds anything but white space, and whether it holds a NUL
+-- byte: what the scorer, which maps a file rather than reading it, does not
+-- say (it counts bad UTF-8). Read in chunks, as reading it whole would cost
+-- about as much as scoring it.
+local function scan_file(path)
+  local f = io.open(path, "rb")
+  if not f then return true, false end   -- gone since it was scored: nothing to say of it
+  local has_text, has_nul = false, false
+  while not has_nul do
+    local chunk = f:read(65536)
+    if not chunk then break end
+    has_text = has_text or chunk:find("%S") ~= nil
+    has_nul = chunk:find("\0", 1, true) ~= nil
+  end
+  f:close()
+  return has_text, has_nul
+end
+
+-- The results for files (paths, and "-" for standard input, read once), in
+-- their order; raises a usage error for one that is not text. The files are
+-- scored in C, several at once; standard input is read here, to be checked.
+local function score_inputs(files, lex, threads, fast)
+  local core = require "core.score"
+  local paths, index = {}, {}
+  for i, path in ipairs(files) do
+    if path ~= "-" then paths[#paths + 1], index[#paths + 1] = path, i end
+  end
+  local results = {}
+  for j, f in ipairs(core.analyze_files(paths, lex, { threads = threads, findings = fast and FINDING_SIGNALS or nil,
+      stream = fast })) do
+    if not f.error then
+      local has_text, has_nul = scan_file(f.path)
+      if not has_text or has_nul or f.invalid_utf8 > 0 then   -- refused: read whole, for the message
+        check_text(require("candor.paths").read_file(f.path) or "", f.path)
+      end
+    end
+    results[index[j]] = f
+  end
+  local stdin
+  for i, path in ipairs(files) do
+    if path == "-" then
+      stdin = stdin or check_text(io.stdin:read("a") or "", "standard input")
+      local f = core.analyze(stdin, lex, { threads = threads })
+      f.path, f.bytes = "-", #stdin
+      results[i] = f
+    end
+  end
+  return results
+end
+
 function M.run(app, opts, pos)
   local quality = require "candor.quality"
-  local core = require "core.score"
   local host = require "core.host"
   local format = opts.format or "text"
   if format ~= "text" and format ~= "json" and format ~= "sarif" then
@@ -226,8 +285,7 @@ function M.run(app, opts, pos)
   local lex = quality.lexicon { db = opts.voice and app.db() or nil, voice_row = voice_row, lexicon_files = opts.lexicon }
   -- JSON without --explain takes the fast path: C writes the findings array.
   local fast = format == "json" and not opts.explain
-  local results = core.analyze_files(files, lex, { threads = threads, findings = fast and FINDING_SIGNALS or nil,
-    stream = fast })
+  local results = score_inputs(files, lex, threads, fast)
   local failed_read, failed_gate = false, false
   for _, f in ipairs(results) do
     if f.error then
