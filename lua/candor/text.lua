@@ -24,19 +24,19 @@ function M.content_hash(title, content)
 end
 
 -- check_utf8(s, what) -> s, or raises a usage error naming what is not valid
--- UTF-8 text and the first bad byte. A NUL byte is valid UTF-8 but no text
--- holds one: SQLite's text functions and C strings stop at it, so a stored
--- version would read shorter than it is.
+-- UTF-8 text and the first bad byte. what is a file's path or names a value
+-- in the singular ("the focus text"), and the message suits both. A NUL byte is
+-- valid UTF-8 but no text holds one: SQLite's text functions and C strings
+-- stop at it, so a stored version would read shorter than it is.
 function M.check_utf8(s, what)
   local usage = require("candor.workflow").usage
   local ok, bad = utf8.len(s)
   if not ok then
-    error(usage(string.format("%s is not valid UTF-8 (byte %d); save it as UTF-8 text", what, bad)), 0)
+    error(usage(string.format("%s is not valid UTF-8 (byte %d): Candor takes text in UTF-8 only", what, bad)), 0)
   end
   local nul = s:find("\0", 1, true)
   if nul then
-    error(usage(string.format("%s holds a NUL byte (byte %d), which text cannot; remove it or save the file as plain text",
-      what, nul)), 0)
+    error(usage(string.format("%s holds a NUL byte (byte %d), which no text may: remove it", what, nul)), 0)
   end
   return s
 end

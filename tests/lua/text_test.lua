@@ -64,6 +64,22 @@ T.test("text.check_utf8: a NUL byte is refused with its position, as bad UTF-8 i
   T.eq({ ok, type(err) == "table" and err.kind }, { false, "usage" }, "a usage error: exit code 2")
 end)
 
+T.test("text.check_utf8: the message reads right for a file and for a value given on the command line", function()
+  local check = require("candor.text").check_utf8
+  local function message(s, what)
+    local ok, err = pcall(check, s, what)
+    T.ok(not ok, "refused: " .. what)
+    return err.message
+  end
+  T.eq(message("caf\233", "notes.md"), "notes.md is not valid UTF-8 (byte 4): Candor takes text in UTF-8 only")
+  T.eq(message("caf\233", "the --focus text"),
+    "the --focus text is not valid UTF-8 (byte 4): Candor takes text in UTF-8 only")
+  T.eq(message("a\0", "notes.md"), "notes.md holds a NUL byte (byte 2), which no text may: remove it")
+  for _, s in ipairs { message("\255", "the focus text"), message("\0", "the focus text") } do
+    T.ok(not s:find("save") and not s:find("file"), "nothing about saving a file for a value typed in: " .. s)
+  end
+end)
+
 T.test("text.tokens and text.opening: about four bytes a token; an opening cut where the text breaks", function()
   local text = require "candor.text"
   T.eq({ text.tokens(""), text.tokens("abcd"), text.tokens(string.rep("x", 4000)) }, { 1, 2, 1001 })
