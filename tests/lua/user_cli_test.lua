@@ -158,6 +158,7 @@ T.test("user CLI: taken names and emails (in any case) and the local user are re
     { { "user", "add", "bo", "--email", "Ana@Example.com" }, "the email Ana@Example.com is already used by user 'ana'" },
     { { "user", "add", "local" }, "user 'local' is the CLI's own user" },
     { { "user", "remove", "local", "--yes" }, "user 'local' is the CLI's default user .*: it cannot be removed" },
+    { { "user", "remove", "LOCAL", "--yes" }, "user 'local' is the CLI's default user .*: it cannot be removed" },
     { { "user", "remove", "nobody" }, "no user 'nobody' %(see 'candor user list'%)" },
   }
   for _, c in ipairs(cases) do
@@ -243,4 +244,41 @@ T.test("user CLI: --help, candor help user and the command list", function()
   r = run(dir, { "usr" })
   T.eq(r.code, 2)
   T.contains(r.err, "did you mean 'user'?")
+end)
+
+T.test("user CLI: control characters in an email or display name are refused, nothing written", function()
+  local dir = T.tmpdir()
+  T.eq(run(dir, { "init" }).code, 0)
+  local cases = {
+    { { "--email", "ana\27[31m@example.com" }, "user add: --email holds a control character (U+001B at byte 4)" },
+    { { "--email", "ana@exa\1mple.com" }, "user add: --email holds a control character (U+0001 at byte 8)" },
+    { { "--email", "ana@example.com\127" }, "user add: --email holds a control character (U+007F at byte 16)" },
+    { { "--email", "ana@example.com\194\155" }, "user add: --email holds a control character (U+009B at byte 16)" },
+    { { "--email", "ana@example.com\n" }, "user add: --email holds a control character (U+000A at byte 16)" },
+    { { "--display-name", "Ana \27]0;pwned\7" }, "user add: --display-name holds a control character (U+001B at byte 5)" },
+    { { "--display-name", "Ana\194\133Ruiz" }, "user add: --display-name holds a control character (U+0085 at byte 4)" },
+  }
+  for _, c in ipairs(cases) do
+    local argv = { "user", "add", "ana" }
+    for _, a in ipairs(c[1]) do argv[#argv + 1] = a end
+    local r = run(dir, argv)
+    T.eq(r.code, 2, c[2] .. ": " .. r.err)
+    T.contains(r.err, c[2])
+  end
+  T.eq(user_count(dir), 1, "only the local user")
+  -- white space in a display name is still folded to one line, not refused
+  T.eq(run(dir, { "user", "add", "ana", "--display-name", "Ana\t\nRuiz" }).code, 0)
+  T.eq(user_row(dir, "ana").display_name, "Ana Ruiz")
+end)
+
+T.test("user CLI: remove finds the user in any case, as names are unique without regard to it", function()
+  local dir = T.tmpdir()
+  T.eq(run(dir, { "init" }).code, 0)
+  T.eq(run(dir, { "user", "add", "Ana.Ruiz" }).code, 0)
+  local r = run(dir, { "user", "remove", "ANA.ruiz" })
+  T.eq({ r.code, r.out }, { 0, "removed user Ana.Ruiz (no sessions)\n" }, r.err)
+  T.eq(user_row(dir, "Ana.Ruiz"), nil, "gone")
+  r = run(dir, { "user", "remove", "ana.ruiz" })
+  T.eq(r.code, 1)
+  T.contains(r.err, "no user 'ana.ruiz'")
 end)

@@ -59,8 +59,18 @@ local function check_username(name)
   return name
 end
 
+-- A usage error when s holds a control character (C0, DEL or C1): shown in
+-- a list, a terminal would obey it (ESC starts colours and cursor moves).
+local function refuse_control(s, option)
+  local at = s:find("%c") or s:find("\194[\128-\159]")
+  if at then
+    error(usage("user add: --%s holds a control character (U+%04X at byte %d)", option, utf8.codepoint(s, at), at), 0)
+  end
+end
+
 local function check_email(email)
-  check_utf8(email, "the email")
+  check_utf8(email, "the email address")
+  refuse_control(email, "email")
   if not email:match("^[^%s@]+@[^%s@]+$") then
     error(usage("user add: --email '%s' is not an email address (NAME@DOMAIN)", show.one_line(email, 60)), 0)
   end
@@ -69,7 +79,8 @@ end
 
 local function check_display_name(d)
   check_utf8(d, "the display name")
-  d = trim((d:gsub("%s+", " ")))
+  d = trim((d:gsub("%s+", " ")))   -- tabs and newlines too: a name is one line
+  refuse_control(d, "display-name")
   if d == "" then error(usage("user add: --display-name is empty"), 0) end
   if utf8.len(d) > 200 then error(usage("user add: --display-name is longer than 200 characters"), 0) end
   return d
@@ -156,13 +167,23 @@ local function confirmed(prompt)
   return answer ~= nil and answer:match("^%s*[yY]") ~= nil
 end
 
-local function remove(app, opts, name)
-  if name == local_name() then
-    error(string.format("user '%s' is the CLI's default user (every command without --user acts as it): "
-      .. "it cannot be removed", name), 0)
+-- The user called name, in any case (names are unique without regard to it),
+-- or the error for a name that names none.
+local function find_user(db, name)
+  local wanted = name:lower()
+  for _, u in ipairs(users():list(db)) do
+    if u.username:lower() == wanted then return u end
   end
+  return show.found(nil, "user", name, "candor user list")
+end
+
+local function remove(app, opts, name)
   local db = app.db()
-  local u = show.found(users():by_username(db, name), "user", name, "candor user list")
+  local u = find_user(db, name)
+  if u.username == local_name() then
+    error(string.format("user '%s' is the CLI's default user (every command without --user acts as it): "
+      .. "it cannot be removed", u.username), 0)
+  end
   local owned = users():owned_counts(db, u.id)
   if owned.sessions > 0 and not opts.yes then
     local what = string.format("user %s owns %s; removing the user deletes %s too", u.username, owned_text(owned),
