@@ -140,8 +140,10 @@ function W:create(o)
   local pipeline = require "candor.pipeline"
   local pain_in = pain_of_opts(o.pain)
   local assets = pipeline.resolve_assets(o.asset_types)
-  local voices = pipeline.resolve_voices(db, R, o.voices and #o.voices > 0 and o.voices or (o.voice and { o.voice }) or nil)
-  local primary = o.voice and pipeline.resolve_voices(db, R, { o.voice })[1] or voices[1]
+  local primary = o.voice ~= nil and self:voice_named(o.voice, "several go in --voices") or nil
+  local voices = o.voices and #o.voices > 0 and pipeline.resolve_voices(db, R, o.voices) or primary and { primary }
+    or pipeline.resolve_voices(db, R, nil)
+  primary = primary or voices[1]
   local name = o.name and check_name(o.name)
   local pname = o.pipeline or require("candor.repo.settings"):get_value(db, "default_pipeline") or "standard"
   local wf = require("candor.workflow").load("pipelines/" .. pname)
@@ -235,6 +237,26 @@ function W:voice(s)
   local v = s.voice_profile_id and self.R.voice_profiles.get(s.voice_profile_id)
   if not v then v = require("candor.pipeline").resolve_voices(self.db, self.R, nil)[1] end
   return v
+end
+
+-- voice_named(name [, hint]) -> the voice profile of that slug or name, where
+-- exactly one voice is meant (a session's voice, an action's --voice): 'all'
+-- or a list is a usage error, not its first voice; hint says where several go.
+function W:voice_named(name, hint)
+  local function known()
+    local slugs = {}
+    for _, v in ipairs(self.R.voice_profiles.list({ is_active = true }, { order = "slug" })) do slugs[#slugs + 1] = v.slug end
+    return table.concat(slugs, ", ")
+  end
+  local function refuse(what)
+    error(usage(string.format("--voice names one voice, not %s%s (known: %s)", what, hint and ("; " .. hint) or "", known())), 0)
+  end
+  if type(name) ~= "string" then refuse("a list") end
+  if name == "all" then refuse("'all'") end
+  local v = self.R.voice_profiles.lookup(name)
+  if v then return v end
+  if name:find(",", 1, true) then refuse(string.format("a list ('%s')", name)) end
+  error(usage(string.format("no voice profile '%s' (known: %s)", name, known())), 0)
 end
 
 -- voices(session) -> the voice rows generation uses (metadata.voiceProfileIds, else the primary).

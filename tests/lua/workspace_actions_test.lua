@@ -151,7 +151,9 @@ T.test("bad action options are usage errors before any action_jobs row or model 
       { "adversarial", { rounds = 2.5 }, "from 1 to 5, not '2.5'" },
       { "adversarial", { rewrite = true }, "action 'adversarial' takes no %-%-rewrite %(it takes %-%-rounds%)" },
       { "change-voice", {}, "action 'change%-voice' needs %-%-voice VOICE" },
-      { "change-voice", { voice = "no-such-voice" }, "no voice profile 'no%-such%-voice'" },
+      { "change-voice", { voice = "no-such-voice" }, "no voice profile 'no%-such%-voice' %(known: " },
+      { "change-voice", { voice = "all" }, "%-%-voice names one voice, not 'all' %(known: " },
+      { "change-voice", { voice = "sales-enablement,field-marketing" }, "%-%-voice names one voice, not a list" },
       { "change-voice", { voice = "sales-enablement", rounds = 3 }, "action 'change%-voice' takes no %-%-rounds" },
       { "community-check", { voice = "sales-enablement" }, "action 'community%-check' takes no %-%-voice %(it takes %-%-rewrite%)" },
       { "deslop", { rounds = 3 }, "action 'deslop' takes no %-%-rounds %(it takes only %-%-asset%)" },
@@ -235,6 +237,9 @@ T.test("session action: a bad option exits 2 with no row; a usage error a workfl
   r = T.candor_async({ "session", "action", "change-voice", id, "--voice", "practitioner-community" }, T.fake_cli_env(dir, fake))
   T.eq(r.code, 2, r.err)
   T.contains(r.err, "already in the voice practitioner-community")
+  r = T.candor_async({ "session", "action", "change-voice", id, "--voice", "all" }, T.fake_cli_env(dir, fake))
+  T.eq(r.code, 2, r.err)
+  T.contains(r.err, "candor: --voice names one voice, not 'all' (known: ")
   T.eq(db:value("SELECT count(*) FROM action_jobs"), 0)
   -- a copy of the action on CANDOR_PATH that checks in run, after its row is written
   local path = T.tmpdir()

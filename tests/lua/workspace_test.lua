@@ -572,3 +572,18 @@ T.test("workspace: version lookups check the asset type first (a usage error); a
   end)
   db:close()
 end)
+
+T.test("workspace: --voice names one voice: 'all' or a list is a usage error, not the first voice", function()
+  local db, W = setup()
+  for _, case in ipairs { { "all", "not 'all'; several go in %-%-voices %(known: " },
+                          { "sales-enablement,practitioner-community", "not a list %('sales%-enablement,practitioner%-community'%)" },
+                          { { "sales-enablement" }, "not a list" } } do
+    local ok, err = pcall(new_session, W, { voice = case[1] })
+    T.eq({ ok, type(err) == "table" and err.kind }, { false, "usage" })
+    T.ok(err.message:find("%-%-voice names one voice, " .. case[2]), err.message)
+  end
+  T.eq(db:value("SELECT count(*) FROM sessions"), 0, "no session written")
+  local s = new_session(W, { voice = "Sales Enablement" })
+  T.eq({ W:voice(s).slug, #W:voices(s) }, { "sales-enablement", 1 }, "a voice's name is one voice")
+  db:close()
+end)

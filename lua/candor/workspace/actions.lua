@@ -101,7 +101,7 @@ local function extend(ctx, W, session, run, row, version, voice, named)
   ctx.session, ctx.asset_type, ctx.voice, ctx.version = session, row.asset_type, voice, version
   ctx.voice_named = function(name)
     if named and (name == named.slug or name == named.name) then return named end
-    return pipeline.resolve_voices(W.db, run.repo, { name })[1]
+    return W:voice_named(name)
   end
   -- draft() -> the active version as a draft the steps take
   ctx.draft = function()
@@ -176,7 +176,7 @@ function M.start(W, session_id, name, opts)
   local named_voice
   check_options(wf, name, opts, { asset_type = asset_type, version = version, voice = voice,
     voice_named = function(voice_name)
-      named_voice = pipeline.resolve_voices(W.db, require("candor.repo").bind(W.db), { voice_name })[1]
+      named_voice = W:voice_named(voice_name)
       return named_voice
     end })
   local run = action_run(W, session, asset_type, voice, opts)
