@@ -542,7 +542,9 @@ end
 -- record), so a reader can tell judges still running from judges whose process
 -- stopped (judge_status). When they finish the version gets authenticity and
 -- persona scores, the gates over every score, and source_detail.judged = true;
--- a failure is kept in source_detail.judge_error and the deterministic scores stand.
+-- a failure is kept in source_detail.judge_error and the deterministic scores
+-- stand, except on a version judged before: its judgement stands (judged stays
+-- true) and the failure goes in source_detail.last_judge_error.
 function W:judge_later(v)
   local s = self:get(v.session_id)
   local judge = require "candor.pipeline.judge"
@@ -564,7 +566,7 @@ function W:judge_later(v)
     local fields = {}
     if ok then
       local sc = res.scores
-      detail.judged, detail.judge_error = true, nil
+      detail.judged, detail.judge_error, detail.last_judge_error = true, nil, nil
       detail.scored = "deterministic + judge"
       detail.narrative_arc = sc.narrative_arc
       detail.source = res.source
@@ -575,8 +577,9 @@ function W:judge_later(v)
       fields.persona_avg_score = sc.persona_avg or null
       fields.passes_gates = res.pass
     else
-      detail.judged = false
-      detail.judge_error = type(res) == "table" and (res.message or json.encode(res)) or tostring(res)
+      local message = type(res) == "table" and (res.message or json.encode(res)) or tostring(res)
+      if detail.judged == true then detail.last_judge_error = message
+      else detail.judged, detail.judge_error = false, message end
     end
     fields.source_detail = detail
     R.session_versions.update(v.id, fields)
@@ -588,7 +591,9 @@ end
 -- LLM judges were started (judge_later; wait_background() waits for them).
 -- Without a version: the active version of asset_type, or when no asset_type
 -- is given, the active version of each asset type that is not judged (unjudged,
--- failed or interrupted). A version whose judges are running now is refused.
+-- failed or interrupted). A version whose judges are running now is refused,
+-- and so is any when the judge tier cannot be reached (no key): before a
+-- version is marked, so none reads as failed for it.
 function W:judge(session_id, o)
   o = o or {}
   local s = self:get(session_id)
@@ -611,6 +616,9 @@ function W:judge(session_id, o)
       error(string.format("%s v%d is being judged now (pid %s on %s); wait for it", v.asset_type, v.version_number,
         tostring(runner.pid), tostring(runner.host)), 0)
     end
+  end
+  if #targets > 0 then
+    require("candor.llm").check({ require("candor.pipeline.judge").tier }, { db = self.db, profile = meta(s).modelProfile })
   end
   for _, v in ipairs(targets) do self:judge_later(v) end
   return targets

@@ -516,13 +516,19 @@ T.test("workspace: judge runs the judges on a version left unjudged; judge_statu
     T.eq(F.calls(fake, "^judge"), 2)
   end)
   T.eq(db:value("SELECT json_type(source_detail, '$.failing') FROM session_versions WHERE id = ?", v.id), "array")
-  -- a judge that fails later writes the detail back: failing stays an array, in the row and as printed
+  -- a judge that fails later writes the detail back: failing stays an array, in the row and as printed;
+  -- the version was judged before, so that judgement stands and the failure is kept beside it
+  local judged = W:version(s.id, v.id)
   F.with_fake(F.script(db, { { purpose = "^judge", fault = "500" } }), function()
     W:judge(s.id, { version = 1 })
     W:wait_background()
   end)
   local failed = W:version(s.id, v.id)
-  T.eq(ws.judge_status(failed), "failed")
+  T.eq({ ws.judge_status(failed), failed.source_detail.judged, failed.source_detail.judge_error },
+       { "judged", true, nil })
+  T.contains(failed.source_detail.last_judge_error, "HTTP 500")
+  T.eq({ failed.authenticity_score, failed.persona_avg_score, failed.passes_gates },
+       { judged.authenticity_score, judged.persona_avg_score, judged.passes_gates })
   T.eq(db:value("SELECT json_type(source_detail, '$.failing') FROM session_versions WHERE id = ?", v.id), "array")
   T.contains(json.encode(ws.detail(failed)), '"failing":[]')
   T.contains(W:export(s.id, "json"), '"failing":[]')
@@ -570,6 +576,27 @@ T.test("workspace: version lookups check the asset type first (a usage error); a
     T.eq({ v.version_number, v.source, v.source_detail.from_version, v.source_detail.from_version_number, v.source_detail.message_id },
          { 2, "chat", v1.id, 1, msg.id })
   end)
+  db:close()
+end)
+
+T.test("workspace: judge checks the judge tier's key before it marks a version; a judged version keeps its judgement", function()
+  local db, W = setup()
+  local s = new_session(W)
+  F.with_fake(F.script(db), function() W:generate(s.id, gen_opts()) end)
+  local v = W:active(s.id).battlecard
+  T.eq({ ws.judge_status(v), v.source_detail.judged }, { "judged", true })
+  local calls = db:value("SELECT count(*) FROM llm_calls")
+  T.with_llm_env({}, function()
+    T.raises(function() W:judge(s.id, { version = 1 }) end, "needs an API key")
+    T.raises(function() W:judge(s.id, { asset_type = "battlecard" }) end, "needs an API key")
+  end)
+  local after = W:version(s.id, v.id)
+  T.eq({ ws.judge_status(after), after.source_detail.judged, after.source_detail.judging, after.source_detail.judge_error },
+       { "judged", true, nil, nil }, "nothing marked")
+  T.eq({ after.authenticity_score, after.persona_avg_score, after.passes_gates }, { v.authenticity_score, v.persona_avg_score,
+    v.passes_gates })
+  T.eq(db:value("SELECT count(*) FROM llm_calls"), calls, "no call made")
+  T.eq(W:wait_background(), {})
   db:close()
 end)
 
