@@ -8,7 +8,7 @@
 local async = require "candor.async"
 local jobs = require "candor.jobs"
 local json = require "candor.json"
-local trim = require("candor.text").trim
+local trim, tokens = require("candor.text").trim, require("candor.text").tokens
 
 local M = {}
 
@@ -339,11 +339,26 @@ function M.from_version(parent, detail)
   return detail
 end
 
+-- check_size(db, text, what): a usage error when text is over the LLM input
+-- limit (the llm_max_input_tokens setting, as candor.llm.profiles reads it): a
+-- version that large could be neither judged nor sent to a model in a chat.
+local function check_size(db, text, what)
+  local profiles = require "candor.llm.profiles"
+  local setting = tonumber(profiles.settings(db).llm_max_input_tokens)
+  local limit = setting and setting > 0 and setting or profiles.default_max_input_tokens
+  local n = tokens(text)
+  if n > limit then
+    error(usage(string.format("%s is about %d tokens, over the LLM input limit of %d (the llm_max_input_tokens setting): "
+      .. "no model could judge it or be sent it, so it is not saved; shorten it, or raise that setting", what, n, limit)), 0)
+  end
+end
+
 -- add_version(session_id, asset_type, {content, source, source_detail, scores =
 --   {slop, vendor_speak, authenticity, specificity, persona_avg}, passes_gates,
 --   activate = true}) -> the version row. The number is max + 1 for the session
 -- and asset type, assigned in one BEGIN IMMEDIATE transaction with the insert and
--- the active switch (see repo.session_versions.add): unique and gap-free.
+-- the active switch (see repo.session_versions.add): unique and gap-free. A
+-- text over the LLM input limit is refused (check_size).
 function W:add_version(session_id, asset_type, o)
   local s = self:get(session_id)
   check_asset(s, asset_type)
@@ -351,6 +366,7 @@ function W:add_version(session_id, asset_type, o)
   if type(o.content) ~= "string" then error(usage("a version needs its content (text)"), 0) end
   check_utf8(o.content, "the version's text")
   if not o.content:match("%S") then error(usage("a version's text cannot be empty"), 0) end
+  check_size(self.db, o.content, "the version's text")
   local fields = { session_id = s.id, asset_type = asset_type, content = o.content, source = o.source or "edit",
                    source_detail = o.source_detail or null, passes_gates = o.passes_gates == true }
   local sc = o.scores or {}
@@ -489,7 +505,8 @@ end
 -- left out, it is the active version now. The new version records from as its
 -- parent and is made active, unless the active version is no longer from: then
 -- it is stored all the same but not activated, so neither change is lost and
--- the caller can say which became active meanwhile. It is scored at once by the
+-- the caller can say which became active meanwhile. A text over the LLM input
+-- limit is refused before it is scored. It is scored at once by the
 -- deterministic scorers (in from's voice); the LLM judges run after in a
 -- background task (see judge_later). Returns nil, "no change" when the text is
 -- from's, or the active version's. wait_background() waits for the judges.
@@ -506,6 +523,7 @@ function W:edit(session_id, asset_type, text, opts)
   elseif opts.from then from = self:version(s.id, opts.from, asset_type) end
   local function same(v) return v and v.content:gsub("%s+$", "") == text end
   if same(from) or same(self:active(s.id)[asset_type]) then return nil, "no change" end
+  check_size(self.db, text, "the edited text")   -- before scoring all of a text that cannot be kept
   local det, voice = self:quick_score(s, text, asset_type, self:version_voice(s, from))
   local detail = M.from_version(from, { judged = false, voice = voice.slug, scored = "deterministic" })
   -- the check and the insert are one transaction, so no version can become active in between

@@ -600,6 +600,27 @@ T.test("workspace: judge checks the judge tier's key before it marks a version; 
   db:close()
 end)
 
+T.test("workspace: a version's text over the LLM input limit is refused before anything is written", function()
+  local db, W = setup()
+  local s = new_session(W)
+  local huge = string.rep("We re-run CI 3 times a day. ", 750000)   -- about 21 MB
+  local ok, err = pcall(W.edit, W, s.id, "battlecard", huge)
+  T.eq({ ok, type(err) == "table" and err.kind }, { false, "usage" })
+  T.contains(err.message, "the edited text is about 5250000 tokens, over the LLM input limit of 200000 "
+    .. "(the llm_max_input_tokens setting): no model could judge it or be sent it, so it is not saved")
+  T.raises(function() W:add_version(s.id, "battlecard", { content = huge, source = "deslop" }) end,
+    "the version's text is about 5250001 tokens, over the LLM input limit of 200000")
+  T.eq({ db:value("SELECT count(*) FROM session_versions"), W:get(s.id).status }, { 0, "pending" })
+  -- the limit is the setting's
+  require("candor.repo.settings"):set_value(db, "llm_max_input_tokens", "1000")
+  T.raises(function() W:edit(s.id, "battlecard", string.rep("Flaky. ", 800)) end, "about 1400 tokens, over the LLM input limit of 1000")
+  F.with_fake(F.script(db), function()
+    T.eq(W:edit(s.id, "battlecard", string.rep("Flaky. ", 500)).version_number, 1, "within it, saved")
+    W:wait_background()
+  end)
+  db:close()
+end)
+
 T.test("workspace: --voice names one voice: 'all' or a list is a usage error, not the first voice", function()
   local db, W = setup()
   for _, case in ipairs { { "all", "not 'all'; several go in %-%-voices %(known: " },
