@@ -621,6 +621,36 @@ T.test("workspace: a version's text over the LLM input limit is refused before a
   db:close()
 end)
 
+T.test("chat: active drafts too large for the budget are cut with a note; a request over the tier's limit stores nothing", function()
+  local db, W = setup()
+  local chat = require "candor.workspace.chat"
+  local text = require "candor.text"
+  local s = new_session(W, { asset_types = { "battlecard", "email_copy" } })
+  local huge = "# Battlecard\n\n" .. string.rep("Flaky suites cost us 40 minutes a run.\n\n", 10000)   -- about 100,000 tokens
+  local short = "Subject: 3 re-runs a day\n\nWe measured it."
+  W:add_version(s.id, "battlecard", { content = huge, source = "edit" })
+  W:add_version(s.id, "email_copy", { content = short, source = "edit" })
+  local system = chat.context(W, W:get(s.id), nil, "What next?")
+  T.ok(text.tokens(system) <= 12000, "the chat context is about " .. text.tokens(system) .. " tokens")
+  T.contains(system, "more bytes of the battlecard draft (about ")
+  T.contains(system, "left out here: the chat_context_tokens budget is 12000 tokens; do not propose this whole asset")
+  T.contains(system, short, "the short draft whole")
+  F.with_fake({ { purpose = "^workspace:chat", text = "Cut the opening." } }, function(fake)
+    T.eq(chat.send(W, s.id, "What next?", { retry = { base_ms = 1 } }).content, "Cut the opening.")
+    local body = json.encode(fake.calls[1].body)
+    T.ok(#body < 12000 * 4 * 1.1, "the request is " .. #body .. " bytes")
+  end)
+  -- a chat tier whose input limit is below what the budget lets in: nothing stored or sent
+  local stored = db:value("SELECT count(*) FROM session_messages")
+  require("candor.repo.settings"):set_value(db, "llm_max_input_tokens", "2000")
+  F.with_fake({ { purpose = "^workspace:chat", text = "Cut the opening." } }, function(fake)
+    T.raises(function() chat.send(W, s.id, "And now?") end,
+      "the chat request is about %d+ tokens, over the input limit of 2000 for openai:fake%-model; nothing was sent or stored")
+    T.eq({ fake.count(), db:value("SELECT count(*) FROM session_messages") }, { 0, stored })
+  end)
+  db:close()
+end)
+
 T.test("workspace: --voice names one voice: 'all' or a list is a usage error, not the first voice", function()
   local db, W = setup()
   for _, case in ipairs { { "all", "not 'all'; several go in %-%-voices %(known: " },

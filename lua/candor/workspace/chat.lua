@@ -17,17 +17,31 @@ local usage = require("candor.workflow").usage   -- the error a command turns in
 
 local function fmt(x) return x and string.format("%.1f", x) or "-" end
 
-local function assets_text(W, session)
-  local active = W:active(session.id)
+-- The active versions as the assistant sees them, each with its scores and its
+-- text; with room (bytes), the texts share it: an equal share each, what a
+-- shorter one leaves going to the longer ones, and a cut one says so (why).
+local function assets_text(active, room, why)
   local types = {}
   for t in pairs(active) do types[#types + 1] = t end
   table.sort(types)
+  local share = {}
+  if room then
+    local by_size = { table.unpack(types) }
+    table.sort(by_size, function(a, b) return #active[a].content < #active[b].content end)
+    local left = room
+    for n, t in ipairs(by_size) do
+      share[t] = math.min(#active[t].content, left // (#by_size - n + 1))
+      left = left - share[t]
+    end
+  end
+  local research = require "candor.pipeline.research"
   local out = {}
   for _, t in ipairs(types) do
     local v = active[t]
+    local content = share[t] and research.within(v.content, share[t], "the " .. t .. " draft", why) or v.content
     out[#out + 1] = string.format("## %s (version %d, %s)\nscores: slop %s, vendor-speak %s, specificity %s, authenticity %s, persona fit %s\n\n%s",
       t, v.version_number, v.passes_gates and "passes its gates" or "fails a gate", fmt(v.slop_score), fmt(v.vendor_speak_score),
-      fmt(v.specificity_score), fmt(v.authenticity_score), fmt(v.persona_avg_score), v.content)
+      fmt(v.specificity_score), fmt(v.authenticity_score), fmt(v.persona_avg_score), content)
   end
   return #out > 0 and table.concat(out, "\n\n") or "(no versions yet)"
 end
@@ -49,9 +63,11 @@ local function budget_of(db)
 end
 
 -- context(W, session, focus_asset, message) -> system prompt, earlier messages
--- ({role, content}, oldest first). Within the budget the drafts, the pain and
+-- ({role, content}, oldest first), the user part, and the active versions it
+-- shows ({asset_type -> version}). Within the budget the drafts, the pain and
 -- the message always go in; documents shrink first, then the oldest messages
--- are left out.
+-- are left out. Drafts too large for the budget are cut, each to its share,
+-- with a note saying so.
 function M.context(W, session, focus_asset, message)
   local db = W.db
   local budget = budget_of(db)
@@ -63,21 +79,35 @@ function M.context(W, session, focus_asset, message)
   local quality = require "candor.quality"
   local banned = {}
   for i, p in ipairs(quality.banned_phrases(db, voice)) do if i <= 60 then banned[#banned + 1] = "- " .. p end end
+  local active = W:active(session.id)
   local vars = { session_name = session.name, pain_title = pain and pain.title or "", pain_content = pain and pain.content or "",
     voice_name = voice.name, voice_guide = voice.voice_guide, banned = table.concat(banned, "\n"),
-    assets = assets_text(W, session), focus_asset = focus_asset or "", history_note = "", message = message }
+    assets = assets_text(active), focus_asset = focus_asset or "", history_note = "", message = message }
   local docs = W:documents(session)
   local function system_for(per_doc)
     vars.documents = documents_text(docs, per_doc)
     return prompt.render("chat/assistant", vars)
   end
+  local function size(r) return tokens(r.system or "") + tokens(message) end
   local per_doc = 6000
   local rendered = system_for(per_doc)
-  while tokens(rendered.system or "") + tokens(message) > budget * 0.7 and per_doc > 500 do
+  while size(rendered) > budget * 0.7 and per_doc > 500 do
     per_doc = per_doc // 2
     rendered = system_for(per_doc)
   end
-  local left = budget - tokens(rendered.system or "") - tokens(message)
+  if size(rendered) > budget then
+    -- the drafts do not fit whole: they share what the rest leaves of 70% of
+    -- the budget (room for earlier messages), or beside a long message of all of it
+    local why = string.format("the chat_context_tokens budget is %d tokens; do not propose this whole asset, "
+      .. "as the part left out would be lost", budget)
+    vars.assets = assets_text(active, 0, why)   -- the headings and notes, measured with the rest
+    local fixed = size(system_for(per_doc))
+    local room = math.floor(budget * 0.7) - fixed
+    if room <= 0 then room = budget - fixed end
+    vars.assets = assets_text(active, math.max(room, 0) * text.bytes_per_token, why)
+    rendered = system_for(per_doc)
+  end
+  local left = budget - size(rendered)
   local rows = require("candor.repo.session_messages"):list(db, { session_id = session.id }, { order = "created_at DESC, rowid DESC" })
   local history, skipped = {}, 0
   for _, m in ipairs(rows) do
@@ -92,7 +122,7 @@ function M.context(W, session, focus_asset, message)
     vars.history_note = string.format("%d earlier %s not shown", skipped, skipped == 1 and "message is" or "messages are")
     rendered = system_for(per_doc)
   end
-  return rendered.system, history, rendered.user
+  return rendered.system, history, rendered.user, active
 end
 
 -- The proposal in a reply, if any -> {asset_type, content}, the reply without it.
@@ -105,7 +135,8 @@ end
 -- send(W, session_id, message, {asset_type, on_chunk = fn(piece), retry}) -> the
 -- assistant's message row (metadata.proposal when it proposed an asset). The
 -- user's message is stored first, so a failed reply still keeps it; a message
--- larger than the whole chat_context_tokens budget is refused before that.
+-- larger than the whole chat_context_tokens budget, a chat tier with no key,
+-- or a request over that tier's input limit is refused before that.
 function M.send(W, session_id, message, opts)
   opts = opts or {}
   if type(message) ~= "string" or not message:match("%S") then error(usage("the message is empty"), 0) end
@@ -118,7 +149,17 @@ function M.send(W, session_id, message, opts)
       .. "nothing was sent or stored: send a shorter message, or raise that setting", tokens(message), budget)), 0)
   end
   local M_repo = require "candor.repo.session_messages"
+  local profile = (session.metadata or {}).modelProfile
+  local target = require("candor.llm.profiles").resolve(M.tier, { db = db, profile = profile })   -- no key: raises here
   local system, history, user = M.context(W, session, opts.asset_type, message)
+  -- what the budget cannot cut (the prompt, the voice guide) may still be over the tier's input limit
+  local size = tokens(system) + tokens(user)
+  for _, m in ipairs(history) do size = size + tokens(m.content) end
+  if size > target.max_input_tokens then
+    error(string.format("the chat request is about %d tokens, over the input limit of %d for %s:%s; nothing was sent "
+      .. "or stored: lower the chat_context_tokens setting, or raise %s", size, target.max_input_tokens, target.provider,
+      target.model or "", target.max_input_tokens_from or "the llm_max_input_tokens setting"), 0)
+  end
   M_repo:insert(db, { session_id = session.id, role = "user", content = message, asset_type = opts.asset_type or json.null,
     metadata = {} })
   local messages = {}
@@ -127,7 +168,7 @@ function M.send(W, session_id, message, opts)
   local llm = require "candor.llm"
   local r, err = async.run(function()
     return llm.call(M.tier, { system = system, messages = messages, stream = true, on_text = opts.on_chunk,
-      purpose = "workspace:chat" }, { db = db, retry = opts.retry, profile = (session.metadata or {}).modelProfile })
+      purpose = "workspace:chat" }, { db = db, retry = opts.retry, profile = profile })
   end, { ctx = { session_id = session.id } })
   if not r then error(string.format("the assistant did not answer: %s", err.message), 0) end
   local proposal = M.proposal(r.text)
