@@ -78,35 +78,77 @@ end
 
 ---------------------------------------------------------------- sessions
 
--- recover(db) -> n: sessions left generating whose job has failed (its process
--- stopped; see candor.jobs.recover) are marked failed, so lists show it too.
+local function meta(s) return type(s.metadata) == "table" and s.metadata or {} end
+
+local generating = {}   -- ids of the sessions this process is generating
+
+-- generating_now(R, s) -> true when a live process generates session s: the one
+-- whose claim it holds (metadata.generation_claim, see W:generate). A session
+-- an older Candor made generating has no claim: it generates while its job
+-- runs (candor.jobs.recover fails the job of a process that stopped).
+local function generating_now(R, s)
+  if s.status ~= "generating" then return false end
+  local claim = meta(s).generation_claim
+  if type(claim) == "table" then return jobs.runner_alive(claim.runner, generating[s.id] == true) end
+  local job = s.job_id and R.generation_jobs.get(s.job_id)
+  return job ~= nil and job.status == "running"
+end
+
+-- The status of a session whose generation ended without storing its results
+-- (it failed, or its process stopped): completed when it has versions, which a
+-- failed regeneration leaves as they were; else failed. A session an older
+-- Candor left generating (no claim) is failed, as it was then.
+local function settled_status(R, s)
+  if type(meta(s).generation_claim) ~= "table" then return "failed" end
+  return R.session_versions.count({ session_id = s.id }) > 0 and "completed" or "failed"
+end
+
+-- settle(db, R, id [, fields]) -> the session's status, after a generation
+-- that stored nothing: its settled status, the claim dropped, fields written
+-- too. Read again inside the transaction, so a claim made meanwhile is kept.
+local function settle(db, R, id, fields)
+  return db:transaction(function()
+    local s = R.sessions.get(id)
+    if not s then return nil end
+    if s.status ~= "generating" or generating_now(R, s) then return s.status end
+    local m = meta(s)
+    local out = { status = settled_status(R, s), metadata = m }
+    m.generation_claim = nil
+    for k, v in pairs(fields or {}) do out[k] = v end
+    R.sessions.update(s.id, out)
+    return out.status
+  end)
+end
+
+-- recover(db) -> failed, restored: the sessions left generating by a process
+-- that stopped (see candor.jobs.recover), marked failed, or given back
+-- 'completed' when they have versions (a killed regeneration harms none).
 function M.recover(db)
-  return db:run([[UPDATE sessions SET status = 'failed', updated_at = ?
-    WHERE status = 'generating' AND job_id IN (SELECT id FROM generation_jobs WHERE status = 'failed')]],
-    require("core.host").now())
+  local R = bind(db)
+  local failed, restored = 0, 0
+  for _, row in ipairs(db:query("SELECT id FROM sessions WHERE status = 'generating'")) do
+    local status = settle(db, R, row.id)   -- one still generating stays so
+    if status == "failed" then failed = failed + 1 elseif status == "completed" then restored = restored + 1 end
+  end
+  return failed, restored
 end
 
 local function missing(id) error(string.format("no session '%s'", tostring(id)), 0) end
 
 -- get(id) -> the session row when this user owns it; raises "no session 'ID'"
 -- for a missing id and for another user's alike. A session left generating by a
--- process that stopped reads as failed, as its job does.
+-- process that stopped reads as what recover makes of it.
 function W:get(id)
   if type(id) == "table" then id = id.id end
   if type(id) ~= "string" then missing(id) end
   local s = self.R.sessions.owned(id, self.user.id)
   if not s then missing(id) end
-  if s.status == "generating" and s.job_id then
-    local job = self.R.generation_jobs.get(s.job_id)
-    if job and job.status == "failed" then   -- its process stopped mid-run (see jobs.recover)
-      self.R.sessions.update(s.id, { status = "failed" })
-      s.status = "failed"
-    end
+  if s.status == "generating" and not generating_now(self.R, s) then
+    settle(self.db, self.R, s.id)
+    s = self.R.sessions.get(s.id)
   end
   return s
 end
-
-local function meta(s) return type(s.metadata) == "table" and s.metadata or {} end
 
 local function pain_of_opts(p)
   if type(p) ~= "table" then error(usage("give the pain point: {id = ...} or {title =, content =}"), 0) end
@@ -353,12 +395,28 @@ local function check_size(db, text, what)
   end
 end
 
+-- kept_note(session_id, version, active, during) -> lines telling a user that
+-- version was stored but not made active, because active became the active
+-- version during ("while the action ran"), and how to compare and choose.
+function M.kept_note(session_id, v, active, during)
+  local from = M.detail(v).from_version_number
+  return {
+    string.format("%s, %s v%d (%s) became the active version and stays so; this one is v%d%s", during, v.asset_type,
+      active.version_number, active.source, v.version_number, from and (", from v" .. from) or ""),
+    string.format("compare them:         candor session diff %s %d %d --asset %s", session_id, active.version_number,
+      v.version_number, v.asset_type),
+    string.format("make this one active: candor session activate %s %d --asset %s", session_id, v.version_number,
+      v.asset_type),
+  }
+end
+
 -- add_version(session_id, asset_type, {content, source, source_detail, scores =
 --   {slop, vendor_speak, authenticity, specificity, persona_avg}, passes_gates,
 --   activate = true}) -> the version row. The number is max + 1 for the session
 -- and asset type, assigned in one BEGIN IMMEDIATE transaction with the insert and
 -- the active switch (see repo.session_versions.add): unique and gap-free. A
--- text over the LLM input limit is refused (check_size).
+-- text over the LLM input limit is refused (check_size). A pending or failed
+-- session with a version reads as completed: it has something to show.
 function W:add_version(session_id, asset_type, o)
   local s = self:get(session_id)
   check_asset(s, asset_type)
@@ -377,10 +435,31 @@ function W:add_version(session_id, asset_type, o)
   local db = self.db
   local v = db:transaction(function()
     local row = self.R.session_versions.add(fields, o.activate ~= false)
-    self.R.sessions.update(s.id, {})   -- updated_at: the session changed
+    local status = self.R.sessions.get(s.id).status
+    -- updated_at either way: the session changed
+    self.R.sessions.update(s.id, (status == "pending" or status == "failed") and { status = "completed" } or {})
     return row
   end)
   return self.R.session_versions.get(v.id)
+end
+
+-- add_version_since(session_id, asset_type, since, o) -> the version, and the
+-- version that became active meanwhile (nil when none did). since is the
+-- version that was active when the work on o began (nil or false: none was).
+-- o is stored as add_version stores it, active unless the active version is no
+-- longer since: then it is stored all the same but not activated, so work that
+-- ran for a while (an edit, an action, a chat proposal, a generation) never
+-- hides a change made while it ran, and the caller can say which. The check and
+-- the insert are one transaction, so no version can become active in between.
+function W:add_version_since(session_id, asset_type, since, o)
+  local fields = {}
+  for k, v in pairs(o or {}) do fields[k] = v end
+  return self.db:transaction(function()
+    local active = self:active(session_id)[asset_type]
+    local moved = active and (not since or active.id ~= since.id) and active or nil
+    fields.activate = not moved
+    return self:add_version(session_id, asset_type, fields), moved
+  end)
 end
 
 -- version(session_id, ref [, asset_type]) -> the session's version with that id,
@@ -503,10 +582,9 @@ end
 -- being edited (nil when none did).
 -- from is the version the text was edited from (false: the asset had none);
 -- left out, it is the active version now. The new version records from as its
--- parent and is made active, unless the active version is no longer from: then
--- it is stored all the same but not activated, so neither change is lost and
--- the caller can say which became active meanwhile. A text over the LLM input
--- limit is refused before it is scored. It is scored at once by the
+-- parent and is made active unless another became active since from (see
+-- add_version_since). A text over the LLM input limit is refused before it is
+-- scored. It is scored at once by the
 -- deterministic scorers (in from's voice); the LLM judges run after in a
 -- background task (see judge_later). Returns nil, "no change" when the text is
 -- from's, or the active version's. wait_background() waits for the judges.
@@ -526,13 +604,8 @@ function W:edit(session_id, asset_type, text, opts)
   check_size(self.db, text, "the edited text")   -- before scoring all of a text that cannot be kept
   local det, voice = self:quick_score(s, text, asset_type, self:version_voice(s, from))
   local detail = M.from_version(from, { judged = false, voice = voice.slug, scored = "deterministic" })
-  -- the check and the insert are one transaction, so no version can become active in between
-  local v, meanwhile = self.db:transaction(function()
-    local active = self:active(s.id)[asset_type]
-    local moved = active and (not from or active.id ~= from.id) and active or nil
-    return self:add_version(s.id, asset_type, { content = text, source = "edit", source_detail = detail,
-      scores = det.scores, passes_gates = det.pass, activate = not moved }), moved
-  end)
+  local v, meanwhile = self:add_version_since(s.id, asset_type, from, { content = text, source = "edit",
+    source_detail = detail, scores = det.scores, passes_gates = det.pass })
   self:judge_later(v)
   return v, meanwhile
 end
@@ -679,23 +752,60 @@ function W:name_from_results(s, stored, profile)
   return shorten(name, 80)
 end
 
+-- The "is generating already" usage error for s, naming its job or, before
+-- the job exists, the process that claimed the session.
+local function generating_already(R, s)
+  local job = s.job_id and R.generation_jobs.get(s.job_id)
+  local runner = type(meta(s).generation_claim) == "table" and meta(s).generation_claim.runner
+  local by = job and job.status == "running" and ("job " .. job.id)
+    or type(runner) == "table" and string.format("pid %s on %s, starting", tostring(runner.pid), tostring(runner.host))
+    or "no job yet"
+  return usage(string.format("session '%s' is generating already (%s)", s.id, by))
+end
+
+-- claim(W, s) -> the active versions ({asset_type -> version}) when session s
+-- became generating by this process (metadata.generation_claim holds its runner
+-- record). The check that nobody generates it and the claim are one BEGIN
+-- IMMEDIATE transaction: of two generates started at once, in one process or
+-- two, one claims the session and the other gets "is generating already"
+-- before it spends anything.
+local function claim(self, s)
+  local R, claimed = self.R, false
+  local ok, active = pcall(self.db.transaction, self.db, function()
+    local now = R.sessions.get(s.id)
+    if generating_now(R, now) then error(generating_already(R, now), 0) end
+    generating[s.id], claimed = true, true   -- before the write: this process's claim is alive from then on
+    local m = meta(now)
+    m.generation_claim = { runner = jobs.this_runner() }
+    R.sessions.update(s.id, { status = "generating", metadata = m })
+    return self:active(s.id)
+  end)
+  if not ok then
+    if claimed then generating[s.id] = nil end
+    error(active, 0)
+  end
+  return active
+end
+
 -- generate(id, {on_progress = fn(info), on_log = fn(msg), retry = policy, cache,
--- max_iterations, profile, timeout_s}) -> the job row. Runs the session's pipeline
--- as its job (status generating, then completed or failed; job_id set as soon as
--- the job exists), stores each asset type's selected variant as a new active
--- version (source 'generation'), then names the session with one flash call
--- unless the user named it. A failed naming call keeps the default name and is
--- reported through on_log (and metadata.naming_error); it never fails the session.
+-- max_iterations, profile, timeout_s}) -> the job row, and the versions it
+-- stored but did not make active ({version =, active =}, see below). Claims the
+-- session (status generating; one generate at a time, see claim), runs its
+-- pipeline as its job (job_id set as soon as the job exists), stores each asset
+-- type's selected variant as its next version (source 'generation'), then
+-- names the session with one flash call unless the user named it. A
+-- generation runs for minutes: an asset type whose active version changed
+-- meanwhile (an edit, an action) keeps it, and the generated one is stored
+-- beside it, not active (add_version_since; reported through on_log). The
+-- session ends completed; when the run fails it ends failed, or completed when
+-- it has versions (they are as they were). A failed naming call keeps the
+-- default name and is reported through on_log (and metadata.naming_error); it
+-- never fails the session.
 function W:generate(id, o)
   o = o or {}
   local s = self:get(id)
   local db, R = self.db, self.R
-  if s.status == "generating" and s.job_id then
-    local job = R.generation_jobs.get(s.job_id)
-    if job and job.status == "running" and jobs.alive(job) then
-      error(string.format("session '%s' is generating already (job %s)", s.id, job.id), 0)
-    end
-  end
+  if generating_now(R, s) then error(generating_already(R, s), 0) end   -- before anything is prepared
   local pipeline = require "candor.pipeline"
   local pain = self:pain(s)
   local pain_ref = pain.id and { id = pain.id } or { title = pain.title, content = pain.content,
@@ -709,38 +819,51 @@ function W:generate(id, o)
   if not pain.id and run.pain.id ~= s.pain_point_id then R.sessions.update(s.id, { pain_point_id = run.pain.id }) end
   self.retry = o.retry
   local log = o.on_log or function() end
+  local started_on = claim(self, s)
   local job_seen
   local function on_progress(info)
     if not job_seen and info.job_id then
       job_seen = info.job_id
-      R.sessions.update(s.id, { job_id = info.job_id, status = "generating" })
+      R.sessions.update(s.id, { job_id = info.job_id })
     end
     if o.on_progress then o.on_progress(info) end
   end
-  local ok, job, stored = pcall(async.run, function()
-    return pipeline.start(run, { on_progress = on_progress, on_log = o.on_log, retry = o.retry, timeout_s = o.timeout_s })
-  end, { name = "session " .. s.id, ctx = { session_id = s.id } })
+  local kept = {}
+  local ok, job, stored = pcall(function()
+    local job, stored = async.run(function()
+      return pipeline.start(run, { on_progress = on_progress, on_log = o.on_log, retry = o.retry, timeout_s = o.timeout_s })
+    end, { name = "session " .. s.id, ctx = { session_id = s.id } })
+    -- each asset type's selected variant becomes its next version, all in one transaction
+    db:transaction(function()
+      for _, st in ipairs(stored) do
+        local asset = R.messaging_assets.get(st.id)
+        local am = type(asset.metadata) == "table" and asset.metadata or {}
+        local chosen = st.variants[1]
+        for _, v in ipairs(st.variants) do if v.voice.slug == am.voice then chosen = v end end
+        local sc = chosen.scores
+        local v, meanwhile = self:add_version_since(s.id, st.asset_type, started_on[st.asset_type], {
+          content = asset.content, source = "generation",
+          source_detail = { job_id = job.id, asset_id = asset.id, voice = chosen.voice.slug, pipeline = run.pipeline,
+            judged = sc.judged, narrative_arc = sc.scores.narrative_arc, source = sc.source },
+          scores = sc.scores, passes_gates = sc.pass })
+        if meanwhile then kept[#kept + 1] = { version = v, active = meanwhile } end
+      end
+      local m = meta(R.sessions.get(s.id))
+      m.generation_claim = nil
+      R.sessions.update(s.id, { status = "completed", job_id = job.id, metadata = m })
+    end)
+    return job, stored
+  end)
+  generating[s.id] = nil
   if not ok then
     local e = job
-    local job_id = type(e) == "table" and e.job_id or job_seen
-    R.sessions.update(s.id, { status = "failed", job_id = job_id })
+    settle(db, R, s.id, { job_id = type(e) == "table" and e.job_id or job_seen })
     error(e, 0)
   end
-  -- each asset type's selected variant becomes its next version, all in one transaction
-  db:transaction(function()
-    for _, st in ipairs(stored) do
-      local asset = R.messaging_assets.get(st.id)
-      local am = type(asset.metadata) == "table" and asset.metadata or {}
-      local chosen = st.variants[1]
-      for _, v in ipairs(st.variants) do if v.voice.slug == am.voice then chosen = v end end
-      local sc = chosen.scores
-      self:add_version(s.id, st.asset_type, { content = asset.content, source = "generation",
-        source_detail = { job_id = job.id, asset_id = asset.id, voice = chosen.voice.slug, pipeline = run.pipeline,
-          judged = sc.judged, narrative_arc = sc.scores.narrative_arc, source = sc.source },
-        scores = sc.scores, passes_gates = sc.pass, activate = true })
-    end
-    R.sessions.update(s.id, { status = "completed", job_id = job.id })
-  end)
+  for _, k in ipairs(kept) do
+    log(string.format("%s v%d stored but not made active:", k.version.asset_type, k.version.version_number))
+    for _, line in ipairs(M.kept_note(s.id, k.version, k.active, "while it was generated")) do log(line) end
+  end
   local m = meta(self.R.sessions.get(s.id))
   if not m.named_by_user then
     local name, err = async.run(function() return table.pack(self:name_from_results(s, stored, run.profile)) end,
@@ -756,7 +879,7 @@ function W:generate(id, o)
       log("could not name the session (kept '" .. s.name .. "'): " .. tostring(err))
     end
   end
-  return R.generation_jobs.get(job.id)
+  return R.generation_jobs.get(job.id), kept
 end
 
 ---------------------------------------------------------------- diff and export

@@ -319,10 +319,14 @@ T.test("actions started at once on one session all complete, each with its own v
       for i, t in ipairs(tasks) do out[i] = t:await() end
       return out
     end)
-    local numbers = {}
+    local numbers, made_active = {}, 0
     for _, r in ipairs(results) do numbers[#numbers + 1] = r.version_number end
     table.sort(numbers)
     T.eq(numbers, { 2, 3, 4, 5, 6, 7 })
+    for _, r in ipairs(db:query("SELECT result FROM action_jobs")) do
+      if json.decode(r.result).activated then made_active = made_active + 1 end
+    end
+    T.eq(made_active, 1, "all started on v1: the first to finish is made active, the rest are kept beside it")
     T.eq(db:value("SELECT count(*) FROM session_versions WHERE session_id = ? AND is_active = 1", s.id), 1)
     T.eq(db:value("SELECT count(*) FROM action_jobs WHERE status = 'completed'"), 6)
   end)

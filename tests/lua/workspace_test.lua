@@ -343,7 +343,8 @@ T.test("workspace: list filters by status and name; rename, archive; delete casc
   T.eq(#W:list {}, 2)
   T.eq(W:list { search = "flaky" }[1].id, a.id)
   T.eq(#W:list { search = "%" }, 0, "LIKE wildcards are literal")
-  T.eq(#W:list { status = "completed" }, 0)
+  T.eq(W:list { status = "completed" }[1].id, a.id, "a session with a version reads as completed")
+  T.eq(W:list { status = "pending" }[1].id, b.id)
   T.eq(W:rename(b.id, "  Deploys   take 45 min ").name, "Deploys take 45 min")
   T.raises(function() W:rename(b.id, " ") end, "empty")
   W:archive(b.id, true)
@@ -579,6 +580,58 @@ T.test("workspace: version lookups check the asset type first (a usage error); a
   db:close()
 end)
 
+T.test("workspace: two generates started at once in one process: one runs, the other is told it is generating already", function()
+  local db, W = setup()
+  local s = new_session(W)
+  F.with_fake(F.script(db, { { purpose = "^generate", text = F.good, delay_ms = 100 } }), function(fake)
+    local outcomes = async.run(function()
+      return async.parallel {
+        a = function() return table.pack(pcall(W.generate, W, s.id, gen_opts())) end,
+        b = function() return table.pack(pcall(W.generate, W, s.id, gen_opts())) end,
+      }
+    end)
+    local ran, refused = 0, {}
+    for _, o in pairs(outcomes) do
+      if o[1] then ran = ran + 1 else refused[#refused + 1] = o[2] end
+    end
+    T.eq({ ran, #refused, type(refused[1]) == "table" and refused[1].kind }, { 1, 1, "usage" })
+    T.contains(refused[1].message, "session '" .. s.id .. "' is generating already (")
+    T.eq(F.calls(fake, "^generate"), 1, "the draft is paid for once")
+    T.eq(db:value("SELECT count(*) FROM generation_jobs"), 1)
+  end)
+  T.eq({ W:get(s.id).status, #W:versions(s.id), W:get(s.id).metadata.generation_claim }, { "completed", 1, nil })
+  F.with_fake(F.script(db), function() T.eq(W:generate(s.id, gen_opts()).status, "completed", "once done, again") end)
+  db:close()
+end)
+
+T.test("workspace: two 'session generate' processes at once: one generates, the other exits 2 saying so", function()
+  local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
+  local dir = T.tmpdir()
+  local db = require("candor.db").open(dir .. "/c.db")
+  require("candor.seed").run(db)
+  local W = ws.for_user(db, "local")
+  local s = new_session(W)
+  -- a draft slow enough that the second process starts while the first one runs
+  local fake = Fake.start(F.script(db, { { purpose = "^generate", text = F.good, delay_ms = 1500 } }))
+  local env = T.fake_cli_env(dir, fake)
+  local r = async.run(function()
+    return async.parallel {
+      function() return T.candor_async({ "session", "generate", s.id }, env) end,
+      function() return T.candor_async({ "session", "generate", s.id }, env) end,
+    }
+  end)
+  fake.close()
+  local codes = { r[1].code, r[2].code }
+  table.sort(codes)
+  T.eq(codes, { 0, 2 }, r[1].err .. r[2].err)
+  local refused = r[1].code == 2 and r[1] or r[2]
+  T.contains(refused.err, "candor: session '" .. s.id .. "' is generating already (")
+  T.eq(F.calls(fake, "^generate"), 1, "the draft is paid for once")
+  T.eq(db:value("SELECT count(*) FROM generation_jobs"), 1)
+  T.eq(W:get(s.id).status, "completed")
+  db:close()
+end)
+
 T.test("workspace: judge checks the judge tier's key before it marks a version; a judged version keeps its judgement", function()
   local db, W = setup()
   local s = new_session(W)
@@ -630,11 +683,12 @@ T.test("chat: active drafts too large for the budget are cut with a note; a requ
   local short = "Subject: 3 re-runs a day\n\nWe measured it."
   W:add_version(s.id, "battlecard", { content = huge, source = "edit" })
   W:add_version(s.id, "email_copy", { content = short, source = "edit" })
-  local system = chat.context(W, W:get(s.id), nil, "What next?")
+  local system, _, _, shown = chat.context(W, W:get(s.id), nil, "What next?")
   T.ok(text.tokens(system) <= 12000, "the chat context is about " .. text.tokens(system) .. " tokens")
   T.contains(system, "more bytes of the battlecard draft (about ")
   T.contains(system, "left out here: the chat_context_tokens budget is 12000 tokens; do not propose this whole asset")
   T.contains(system, short, "the short draft whole")
+  T.eq(shown.battlecard.content, huge, "what it shows, with the stored version's whole text")
   F.with_fake({ { purpose = "^workspace:chat", text = "Cut the opening." } }, function(fake)
     T.eq(chat.send(W, s.id, "What next?", { retry = { base_ms = 1 } }).content, "Cut the opening.")
     local body = json.encode(fake.calls[1].body)
@@ -663,5 +717,75 @@ T.test("workspace: --voice names one voice: 'all' or a list is a usage error, no
   T.eq(db:value("SELECT count(*) FROM sessions"), 0, "no session written")
   local s = new_session(W, { voice = "Sales Enablement" })
   T.eq({ W:voice(s).slug, #W:voices(s) }, { "sales-enablement", 1 }, "a voice's name is one voice")
+  db:close()
+end)
+
+T.test("workspace: a session with versions reads as completed; a failed or killed regeneration leaves it so", function()
+  local db, W = setup()
+  local R = require("candor.repo").bind(db)
+  -- made with --no-generate, then edited: it has something to show
+  local s = new_session(W)
+  F.with_fake(F.script(db), function()
+    W:edit(s.id, "battlecard", "We re-run CI 3 times a day.\n")
+    W:wait_background()
+  end)
+  T.eq(W:get(s.id).status, "completed")
+  -- a regeneration that fails: the job is failed, the session and its versions are as they were
+  F.with_fake(F.script(db, { { purpose = "^judge", fault = "500" } }), function()
+    T.raises(function() W:generate(s.id, gen_opts()) end, "HTTP 500")
+  end)
+  s = W:get(s.id)
+  T.eq({ s.status, db:value("SELECT status FROM generation_jobs WHERE id = ?", s.job_id), #W:versions(s.id),
+         s.metadata.generation_claim }, { "completed", "failed", 1, nil })
+  -- a regeneration whose process was killed (its claim's runner is gone): recover gives it back 'completed'
+  local dead = { pid = T.dead_pid(), host = uv.os_gethostname(), started_at = "2026-01-01T00:00:00.000Z" }
+  local function left_generating(id, runner)
+    local m = R.sessions.get(id).metadata
+    m.generation_claim = { runner = runner }
+    R.sessions.update(id, { status = "generating", metadata = m })
+  end
+  left_generating(s.id, dead)
+  local never = new_session(W, { name = "never generated" })
+  left_generating(never.id, dead)
+  T.eq({ ws.recover(db) }, { 1, 1 }, "one failed (no versions), one completed again")
+  T.eq({ W:get(s.id).status, W:get(never.id).status }, { "completed", "failed" })
+  T.eq(W:get(s.id).metadata.generation_claim, nil)
+  -- reading it does the same, without waiting for recover
+  left_generating(s.id, dead)
+  T.eq(W:get(s.id).status, "completed")
+  -- a claim whose process lives (pid 1 answers) is generating: a generate is refused, naming it
+  left_generating(s.id, { pid = 1, host = uv.os_gethostname() })
+  T.eq({ W:get(s.id).status, (ws.recover(db)) }, { "generating", 0 })
+  local ok, err = pcall(W.generate, W, s.id, gen_opts())
+  T.eq({ ok, err.kind }, { false, "usage" })
+  T.contains(err.message, "is generating already (pid 1 on " .. uv.os_gethostname() .. ", starting)")
+  db:close()
+end)
+
+T.test("workspace: 'session generate' killed mid-run leaves a completed session completed", function()
+  local Fake = dofile(T.root .. "/tests/fake_llm/server.lua")
+  local dir = T.tmpdir()
+  local db = require("candor.db").open(dir .. "/c.db")
+  require("candor.seed").run(db)
+  local W = ws.for_user(db, "local")
+  local s = new_session(W)
+  F.with_fake(F.script(db), function() W:generate(s.id, gen_opts()) end)
+  local fake = Fake.start(F.script(db, { { purpose = "^generate", text = F.good, delay_ms = 5000 } }))
+  local env = { "PATH=" .. os.getenv("PATH") }
+  for k, v in pairs(T.fake_cli_env(dir, fake).env) do env[#env + 1] = k .. "=" .. v end
+  local exited = false
+  local child = uv.spawn(T.binary, { args = { "session", "generate", s.id }, env = env }, function() exited = true end)
+  for _ = 1, 500 do   -- until its draft call is out
+    if F.calls(fake, "^generate") > 0 then break end
+    async.sleep(10)
+  end
+  T.eq(F.calls(fake, "^generate"), 1, "the regeneration is drafting")
+  T.eq(W:get(s.id).status, "generating")
+  child:kill("sigkill")
+  for _ = 1, 100 do if exited then break end async.sleep(10) end
+  child:close()
+  fake.close()
+  s = W:get(s.id)
+  T.eq({ s.status, #W:versions(s.id), W:active(s.id).battlecard.version_number }, { "completed", 1, 1 })
   db:close()
 end)

@@ -81,8 +81,9 @@ local function research_job(W, session, action_row)
   return row.id
 end
 
--- What an action workflow may use, beyond a workflow's ctx.
-local function extend(ctx, W, session, run, row, version, voice, named)
+-- What an action workflow may use, beyond a workflow's ctx. made gets the
+-- version the action stored and the one that became active meanwhile.
+local function extend(ctx, W, session, run, row, version, voice, named, made)
   local S = pipeline.steps(run)
   S.flagged = function(d) return steps.flagged(run, d) end
   for _, name in ipairs { "deslop", "change_voice", "perspective_rewrite", "competitive_rewrite", "community_check",
@@ -110,21 +111,24 @@ local function extend(ctx, W, session, run, row, version, voice, named)
   end
   ctx.progress = function(pct, step) run.job:progress(pct, step) end
   -- add_version(d, detail) -> version: d scored (deterministic scorers and the
-  -- judges, against d's voice) and stored as a new active version.
+  -- judges, against d's voice) and stored as a new version, made active
+  -- unless another became active while the action ran (an edit, say: it is
+  -- kept active, see workspace add_version_since; the result says so).
   ctx.add_version = function(d, detail)
     local s = d.scores or judge.score(run, d)
     run.job:progress(95, "storing the new version")
-    local sd = { action = row.action_name, action_job_id = row.id, from_version = version.id,
-                 from_version_number = version.version_number, voice = d.voice.slug, source = s.source,
-                 gates = s.gates, judged = s.judged, iterations = d.iterations }
+    local sd = require("candor.workspace").from_version(version, { action = row.action_name, action_job_id = row.id,
+      voice = d.voice.slug, source = s.source, gates = s.gates, judged = s.judged, iterations = d.iterations })
     for k, v in pairs(detail or {}) do sd[k] = v end
     local sc = s.scores
-    return W:add_version(session.id, row.asset_type, {
+    local v, meanwhile = W:add_version_since(session.id, row.asset_type, version, {
       content = d.content, source = M.sources[row.action_name] or row.action_name, source_detail = sd,
       scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
                  specificity = sc.specificity, persona_avg = sc.persona_avg },
-      passes_gates = s.pass, activate = true,
+      passes_gates = s.pass,
     })
+    made.version, made.meanwhile = v, meanwhile
+    return v
   end
   ctx.research_for = function()
     run.research_job_id = run.research_job_id or research_job(W, session, row)
@@ -155,7 +159,10 @@ end
 --   on_progress = fn(pct, step)}) -> the action_jobs row and the workflow's task:
 -- awaiting it gives the workflow's own result (a version row, say); once it has
 -- ended, task.action_result holds what the row records (or task.action_error,
--- with task.action_usage when it was a usage error).
+-- with task.action_usage when it was a usage error): for a version, its id and
+-- number, passes_gates, and activated (false when another version became
+-- active while the action ran: then active_version_id and
+-- active_version_number name that one, which stays active).
 -- -> the action_jobs row and its task (running). Misuse (unknown action, no
 -- version, an option the action does not take or its check refuses) raises a
 -- usage error before any row is written or model called.
@@ -190,6 +197,7 @@ function M.start(W, session_id, name, opts)
   run.job.on_progress = opts.on_progress
   -- The workflow's own task is the action's; what it ends with is written when
   -- it ends (task.action_result or task.action_error), with no task in between.
+  local made = {}
   local function finished(t)
     live[row.id] = nil
     local ok, err = pcall(function()
@@ -209,6 +217,12 @@ function M.start(W, session_id, name, opts)
       elseif type(out) == "table" then
         for k, v in pairs(out) do result[k] = v end
       end
+      if made.version then   -- whether its version is the active one, and if not which is
+        result.activated = made.meanwhile == nil
+        if made.meanwhile then
+          result.active_version_id, result.active_version_number = made.meanwhile.id, made.meanwhile.version_number
+        end
+      end
       run.job:close { status = "completed", progress = 100, current_step = "done", result = result }
       t.action_result = result
     end)
@@ -216,7 +230,7 @@ function M.start(W, session_id, name, opts)
   end
   local task = workflow.start(wf, opts, {
     db = W.db, task_ctx = { session_id = session.id, profile = run.profile, purpose = "action:" .. name },
-    extend = function(ctx) extend(ctx, W, session, run, row, version, voice, named_voice) end,
+    extend = function(ctx) extend(ctx, W, session, run, row, version, voice, named_voice, made) end,
     on_done = finished,
   })
   return row, task
@@ -296,10 +310,17 @@ function M.cli(app, opts, pos)
   end
   if result.version_id then
     local v = require("candor.repo.session_versions"):get(app.db(), result.version_id)
-    app.out(string.format("%s %s: version %d (%s) slop %s, vendor-speak %s, specificity %s, authenticity %s, persona %s\n",
-      name, v.asset_type, v.version_number, v.passes_gates and "passes its gates" or "fails a gate",
+    app.out(string.format("%s %s: version %d%s (%s) slop %s, vendor-speak %s, specificity %s, authenticity %s, persona %s\n",
+      name, v.asset_type, v.version_number, result.activated == false and " saved but not made active" or "",
+      v.passes_gates and "passes its gates" or "fails a gate",
       show.score(v.slop_score), show.score(v.vendor_speak_score), show.score(v.specificity_score),
       show.score(v.authenticity_score), show.score(v.persona_avg_score)))
+    if result.activated == false then
+      local active = W:version(v.session_id, result.active_version_id)
+      for _, line in ipairs(require("candor.workspace").kept_note(v.session_id, v, active, "while the action ran")) do
+        app.out(line, "\n")
+      end
+    end
   elseif result.report and result.disputed == 0 then
     app.out("practitioners dispute none of the claims; no new version\n")
   elseif result.report then

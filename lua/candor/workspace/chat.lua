@@ -133,10 +133,11 @@ function M.proposal(text)
 end
 
 -- send(W, session_id, message, {asset_type, on_chunk = fn(piece), retry}) -> the
--- assistant's message row (metadata.proposal when it proposed an asset). The
--- user's message is stored first, so a failed reply still keeps it; a message
--- larger than the whole chat_context_tokens budget, a chat tier with no key,
--- or a request over that tier's input limit is refused before that.
+-- assistant's message row (metadata.proposal when it proposed an asset;
+-- metadata.drafts_seen, the id of each active version it was shown, by asset
+-- type). The user's message is stored first, so a failed reply still keeps it;
+-- a message larger than the whole chat_context_tokens budget, a chat tier with
+-- no key, or a request over that tier's input limit is refused before that.
 function M.send(W, session_id, message, opts)
   opts = opts or {}
   if type(message) ~= "string" or not message:match("%S") then error(usage("the message is empty"), 0) end
@@ -151,7 +152,7 @@ function M.send(W, session_id, message, opts)
   local M_repo = require "candor.repo.session_messages"
   local profile = (session.metadata or {}).modelProfile
   local target = require("candor.llm.profiles").resolve(M.tier, { db = db, profile = profile })   -- no key: raises here
-  local system, history, user = M.context(W, session, opts.asset_type, message)
+  local system, history, user, shown = M.context(W, session, opts.asset_type, message)
   -- what the budget cannot cut (the prompt, the voice guide) may still be over the tier's input limit
   local size = tokens(system) + tokens(user)
   for _, m in ipairs(history) do size = size + tokens(m.content) end
@@ -160,6 +161,8 @@ function M.send(W, session_id, message, opts)
       .. "or stored: lower the chat_context_tokens setting, or raise %s", size, target.max_input_tokens, target.provider,
       target.model or "", target.max_input_tokens_from or "the llm_max_input_tokens setting"), 0)
   end
+  local drafts_seen = {}
+  for t, v in pairs(shown) do drafts_seen[t] = v.id end
   M_repo:insert(db, { session_id = session.id, role = "user", content = message, asset_type = opts.asset_type or json.null,
     metadata = {} })
   local messages = {}
@@ -173,7 +176,7 @@ function M.send(W, session_id, message, opts)
   if not r then error(string.format("the assistant did not answer: %s", err.message), 0) end
   local proposal = M.proposal(r.text)
   local meta = { model = (r.provider or "?") .. ":" .. (r.model or "?"), input_tokens = r.input_tokens,
-                 output_tokens = r.output_tokens, latency_ms = r.latency_ms, proposal = proposal }
+                 output_tokens = r.output_tokens, latency_ms = r.latency_ms, proposal = proposal, drafts_seen = drafts_seen }
   return M_repo:insert(db, { session_id = session.id, role = "assistant", content = r.text,
     asset_type = (proposal and proposal.asset_type) or opts.asset_type or json.null, metadata = meta })
 end
@@ -188,8 +191,12 @@ function M.history(W, session_id, opts)
   return out
 end
 
--- accept(W, session_id [, message_id]) -> version: the proposal of that message
--- (default: the latest assistant message with one) as a new scored version.
+-- accept(W, session_id [, message_id]) -> version, and the version that became
+-- active meanwhile (nil when none did): the proposal of that message (default:
+-- the latest assistant message with one) as a new scored version, made from
+-- the version the assistant was shown (drafts_seen). It is made active unless
+-- another version became active since (an edit made after the reply, say):
+-- then it is stored all the same, not active (workspace add_version_since).
 function M.accept(W, session_id, message_id, opts)
   local session = W:get(session_id)
   local db = W.db
@@ -212,6 +219,11 @@ function M.accept(W, session_id, message_id, opts)
   end
   local valid = require("candor.pipeline.draft").asset_names[proposal.asset_type]
   if not valid then error(string.format("the proposal names an unknown asset type '%s'", tostring(proposal.asset_type)), 0) end
+  -- the version the proposal revises; a message from before drafts_seen was kept: the active one now
+  local seen = type(msg.metadata.drafts_seen) == "table" and msg.metadata.drafts_seen
+  local from
+  if seen then from = seen[proposal.asset_type] and require("candor.repo.session_versions"):get(db, seen[proposal.asset_type])
+  else from = W:active(session.id)[proposal.asset_type] end
   local pipeline = require "candor.pipeline"
   local voice = W:asset_voice(session, proposal.asset_type)
   local run = pipeline.new_run(db, { pipeline = "chat", pain = W:pain(session), documents = W:documents(session),
@@ -229,25 +241,29 @@ function M.accept(W, session_id, message_id, opts)
     if now.version_created then
       error(usage(string.format("message %s was already accepted as %s", msg.id, proposal.asset_type)), 0)
     end
-    local v = W:add_version(session.id, proposal.asset_type, {
+    local v, meanwhile = W:add_version_since(session.id, proposal.asset_type, from, {
       content = proposal.content, source = "chat",
-      source_detail = require("candor.workspace").from_version(W:active(session.id)[proposal.asset_type], {
+      source_detail = require("candor.workspace").from_version(from, {
         message_id = msg.id, voice = voice.slug, source = s.source, gates = s.gates, judged = s.judged,
         accepted_at = host.now() }),
       scores = { slop = sc.slop, vendor_speak = sc.vendor_speak, authenticity = sc.authenticity,
                  specificity = sc.specificity, persona_avg = sc.persona_avg },
-      passes_gates = s.pass, activate = true,
+      passes_gates = s.pass,
     })
     R:update(db, msg.id, { version_created = v.id })
-    return v
+    return v, meanwhile
   end)
 end
 
 ---------------------------------------------------------------- candor session chat
 
-local function show_accepted(app, v)
-  app.out(string.format("accepted: %s version %d (%s)\n", v.asset_type, v.version_number,
-    v.passes_gates and "passes its gates" or "fails a gate"))
+local function show_accepted(app, v, meanwhile)
+  app.out(string.format("accepted: %s version %d%s (%s)\n", v.asset_type, v.version_number,
+    meanwhile and " but not made active" or "", v.passes_gates and "passes its gates" or "fails a gate"))
+  if meanwhile then
+    for _, line in ipairs(require("candor.workspace").kept_note(v.session_id, v, meanwhile,
+      "since the assistant wrote this proposal")) do app.out(line, "\n") end
+  end
 end
 
 -- One exchange: the reply printed as it streams; a proposal pointed out.
