@@ -789,3 +789,17 @@ T.test("workspace: 'session generate' killed mid-run leaves a completed session 
   T.eq({ s.status, #W:versions(s.id), W:active(s.id).battlecard.version_number }, { "completed", 1, 1 })
   db:close()
 end)
+
+T.test("chat: a chat_context_tokens that is not a whole number above 0 gives the default, not a crash", function()
+  local db, W = setup()
+  local chat = require "candor.workspace.chat"
+  local s = new_session(W)
+  local S = require "candor.repo.settings"
+  S:set_value(db, "chat_context_tokens", "100")
+  T.raises(function() chat.send(W, s.id, string.rep("why? ", 200)) end, "more than the chat_context_tokens budget of 100")
+  for _, bad in ipairs { "1.5", "0", "abc" } do
+    S:set_value(db, "chat_context_tokens", bad)
+    T.ok(chat.context(W, s, nil, string.rep("why? ", 200)), bad .. ": the default budget of " .. chat.default_budget)
+  end
+  db:close()
+end)

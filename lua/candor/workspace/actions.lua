@@ -64,7 +64,7 @@ local function action_run(W, session, asset_type, voice, opts)
     pipeline = "action", pain = W:pain(session), documents = W:documents(session), assets = { asset_type },
     voices = { voice }, focus = session.focus_instructions or "", profile = opts.profile or (session.metadata or {}).modelProfile,
     judges = true, retry = opts.retry, cache = opts.cache == nil and true or opts.cache,
-    max_iterations = tonumber(require("candor.repo.settings"):get_value(db, "max_refinement_iterations") or "") or 3,
+    max_iterations = require("candor.repo.settings"):whole_number(db, "max_refinement_iterations", 3, 0),
   })
   return run
 end

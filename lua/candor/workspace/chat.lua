@@ -59,7 +59,7 @@ end
 
 -- The chat_context_tokens setting, or the default.
 local function budget_of(db)
-  return tonumber(require("candor.repo.settings"):get_value(db, "chat_context_tokens") or "") or M.default_budget
+  return require("candor.repo.settings"):whole_number(db, "chat_context_tokens", M.default_budget)
 end
 
 -- context(W, session, focus_asset, message) -> system prompt, earlier messages
