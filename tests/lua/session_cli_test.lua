@@ -425,8 +425,9 @@ T.test("session CLI: an edit killed while its judges run reads as interrupted; s
   local no_cache = { CANDOR_LLM_CACHE = dir .. "/empty-cache.db" }   -- else the cached answers judge it
   r = run(dir, down, { "session", "judge", id, "--asset", "battlecard" }, no_cache)
   T.eq(r.code, 1, r.err)
-  T.contains(r.err, "candor: battlecard v1: the LLM judges failed, the deterministic scores stand: ")
-  T.contains(run(dir, down, { "session", "show", id }).out, "battlecard v1: the LLM judges failed (")
+  -- v1 was judged before: that judgement stands, and show says the new try failed
+  T.contains(r.err, "candor: battlecard v1: the LLM judges failed; its earlier judgement stands: ")
+  T.contains(run(dir, down, { "session", "show", id }).out, "battlecard v1: judging it again failed (")
   -- an edit whose judges fail is saved, and still exits 1, as the docs say
   r = run(dir, down, { "session", "edit", id, "--asset", "battlecard" }, no_cache, "We re-run CI 3 times a day.\n")
   T.eq(r.code, 1, r.err)
@@ -646,4 +647,34 @@ T.test("session CLI: the commands it suggests to a --user act as that user", fun
   r = run(dir, nil, { "session", "new", "--pain", "Flaky tests", "--assets", "battlecard", "--pipeline", "standard",
     "--no-generate" })
   T.ok(not r.out:find("--user", 1, true), r.out)
+end)
+
+T.test("session actions: a version kept beside another made meanwhile says it was not made active", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local W = require("candor.workspace").for_user(db)
+  local s = W:create { pain = { title = "Flaky", content = "CI flakes" }, asset_types = { "battlecard" }, pipeline = "standard" }
+  require("candor.repo.action_jobs"):insert(db, { session_id = s.id, asset_type = "battlecard", action_name = "deslop",
+    status = "completed", progress = 100,
+    result = { version_number = 4, passes_gates = true, activated = false, active_version_number = 3 } })
+  db:close()
+  local r = run(dir, nil, { "session", "actions", s.id })
+  T.eq(r.code, 0, r.err)
+  T.contains(r.out, "v4 (passes its gates); not made active: v3 stayed active")
+end)
+
+T.test("start-up recovery: a session whose regeneration's process died, with versions, is given back as completed", function()
+  local dir = T.tmpdir()
+  local db = seeded(dir)
+  local W = require("candor.workspace").for_user(db)
+  local s = W:create { pain = { title = "Flaky", content = "CI flakes" }, asset_types = { "battlecard" }, pipeline = "standard" }
+  W:add_version(s.id, "battlecard", { content = F.good, source = "generation", scores = {}, activate = true })
+  local dead = { pid = T.dead_pid(), host = require("luv").os_gethostname(), started_at = "2026-01-01T00:00:00.000Z" }
+  local m = W:get(s.id).metadata or {}
+  m.generation_claim = { runner = dead }
+  require("candor.repo.sessions"):update(db, s.id, { status = "generating", metadata = m })
+  db:close()
+  local r = run(dir, nil, { "session", "list" })
+  T.contains(r.err, "candor: left unfinished by a process that stopped: 1 session given back as completed (it has versions)\n")
+  T.contains(r.out, "completed")
 end)

@@ -48,7 +48,7 @@ local function recover_stopped(db)
       end
     end
   end
-  local sessions = require("candor.workspace").recover(db)
+  local sessions, restored = require("candor.workspace").recover(db)
   local said = {}
   if generation > 0 then said[#said + 1] = count(generation, "generation job", "generation jobs") .. " marked failed" end
   if actions_failed > 0 then said[#said + 1] = count(actions_failed, "action job", "action jobs") .. " marked failed" end
@@ -56,6 +56,9 @@ local function recover_stopped(db)
     said[#said + 1] = count(actions_completed, "action job", "action jobs") .. " found completed (its version was stored)"
   end
   if sessions > 0 then said[#said + 1] = count(sessions, "session", "sessions") .. " marked failed" end
+  if (restored or 0) > 0 then
+    said[#said + 1] = count(restored, "session", "sessions") .. " given back as completed (it has versions)"
+  end
   return #said > 0 and table.concat(said, ", ") or nil
 end
 

@@ -189,6 +189,11 @@ local function judge_hint(v)
       show.one_line(ws.detail(v).judge_error, 80), judge)
   end
   if status == "unjudged" then return string.format("%s: not judged by an LLM; judge it: %s", what, judge) end
+  local last = ws.detail(v).last_judge_error
+  if status == "judged" and last then
+    return string.format("%s: judging it again failed (%s); its earlier judgement stands; try again: %s", what,
+      show.one_line(last, 80), judge)
+  end
 end
 
 -- What made a version, in words: "the deslop action", "an edit", ...
@@ -207,6 +212,11 @@ end
 local function report_judges(app, W, v, label)
   local after = W:version(v.session_id, v.id)
   local sd = ws.detail(after)
+  if sd.judged and sd.last_judge_error then   -- a re-judge failed; the judgement before it is kept
+    io.stderr:write("candor: ", label and (label .. ": ") or "", "the LLM judges failed; its earlier judgement stands: ",
+      tostring(sd.last_judge_error), "\n")
+    return false
+  end
   if sd.judged then
     app.out(string.format("%sjudged: authenticity %s, persona fit %s; gates %s\n", label and (label .. " ") or "",
       show.score(after.authenticity_score), show.score(after.persona_avg_score), after.passes_gates and "pass" or "fail"))
@@ -586,6 +596,9 @@ local function action_outcome(r)
   if type(res.report) == "table" and type(res.report.claims) == "table" then
     out[#out + 1] = string.format("report: %d of %d claims disputed or unverifiable", tonumber(res.disputed) or 0,
       #res.report.claims)
+  end
+  if res.activated == false then
+    out[#out + 1] = string.format("not made active: v%s stayed active", tostring(res.active_version_number or "?"))
   end
   if res.recovered then out[#out + 1] = "(recovered after its process stopped)" end
   return #out > 0 and table.concat(out, "; ") or "done"
