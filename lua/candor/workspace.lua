@@ -386,8 +386,7 @@ end
 -- version that large could be neither judged nor sent to a model in a chat.
 local function check_size(db, text, what)
   local profiles = require "candor.llm.profiles"
-  local setting = tonumber(profiles.settings(db).llm_max_input_tokens)
-  local limit = setting and setting > 0 and setting or profiles.default_max_input_tokens
+  local limit = profiles.max_input_tokens(profiles.settings(db))
   local n = tokens(text)
   if n > limit then
     error(usage(string.format("%s is about %d tokens, over the LLM input limit of %d (the llm_max_input_tokens setting): "

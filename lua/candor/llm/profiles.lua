@@ -223,6 +223,13 @@ local function target(spec, what, local_profile)
   return out
 end
 
+-- max_input_tokens(settings) -> the input limit a tier without its own has:
+-- the llm_max_input_tokens setting, else the default.
+function M.max_input_tokens(settings)
+  return require("candor.repo.settings").as_whole_number("llm_max_input_tokens", settings.llm_max_input_tokens,
+    M.default_max_input_tokens)
+end
+
 -- What the settings and the profile's limits add to a target: the provider's
 -- limits ({concurrency, rpm}), the request timeout, the retry attempts and the
 -- input limit, with max_input_tokens_from naming what set it (for its error).
@@ -238,7 +245,7 @@ local function apply_defaults(out, profile, settings)
   local retries = whole("llm_max_retries", settings.llm_max_retries, nil, 0)
   if not out.attempts and retries then out.attempts = retries + 1 end
   if out.max_input_tokens == nil then
-    out.max_input_tokens = whole("llm_max_input_tokens", settings.llm_max_input_tokens, M.default_max_input_tokens)
+    out.max_input_tokens = M.max_input_tokens(settings)
     out.max_input_tokens_from = "the llm_max_input_tokens setting"
   else
     local limit = type(out.max_input_tokens) == "number" and math.tointeger(out.max_input_tokens)
