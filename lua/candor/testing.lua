@@ -124,11 +124,11 @@ function M.fake_cli_env(dir, fake, extra, unset)
   return { env = e, unset = u }
 end
 
--- candor(args, {env = {K = V}, stdin = text, cwd = dir}) -> {code, out, err}
--- Runs the built binary (the one running the tests) as a user would.
-function M.candor(argv, opts)
+-- command_line(argv, {env = {K = V}, unset = {names}, cwd = dir}) -> the shell
+-- words that run the built binary (the one running the tests) with argv in
+-- that environment, for a test to add its redirections to.
+function M.command_line(argv, opts)
   opts = opts or {}
-  local dir = M.tmpdir()
   local parts = {}
   if opts.cwd then parts[#parts + 1] = "cd " .. shell_quote(opts.cwd) .. " &&" end
   parts[#parts + 1] = "env"
@@ -136,8 +136,16 @@ function M.candor(argv, opts)
   for k, v in pairs(opts.env or {}) do parts[#parts + 1] = shell_quote(k .. "=" .. v) end
   parts[#parts + 1] = shell_quote(M.binary)
   for _, a in ipairs(argv) do parts[#parts + 1] = shell_quote(a) end
+  return table.concat(parts, " ")
+end
+
+-- candor(args, {env = {K = V}, stdin = text, cwd = dir}) -> {code, out, err}
+-- Runs the built binary as a user would.
+function M.candor(argv, opts)
+  opts = opts or {}
+  local dir = M.tmpdir()
   local stdin = opts.stdin and M.write_file(dir .. "/stdin", opts.stdin) or "/dev/null"
-  local cmd = table.concat(parts, " ") .. " <" .. shell_quote(stdin) .. " >" .. dir .. "/out 2>" .. dir .. "/err"
+  local cmd = M.command_line(argv, opts) .. " <" .. shell_quote(stdin) .. " >" .. dir .. "/out 2>" .. dir .. "/err"
   local _, _, code = os.execute(cmd)
   return { code = code, out = M.read_file(dir .. "/out") or "", err = M.read_file(dir .. "/err") or "" }
 end
@@ -149,13 +157,8 @@ function M.candor_async(argv, opts)
   local uv = require "luv"
   local async = require "candor.async"
   local dir = M.tmpdir()
-  local parts = { "env" }
-  for _, k in ipairs(opts.unset or {}) do parts[#parts + 1] = "-u " .. k end
-  for k, v in pairs(opts.env or {}) do parts[#parts + 1] = shell_quote(k .. "=" .. v) end
-  parts[#parts + 1] = shell_quote(M.binary)
-  for _, a in ipairs(argv) do parts[#parts + 1] = shell_quote(a) end
   local stdin = opts.stdin and M.write_file(dir .. "/stdin", opts.stdin) or "/dev/null"
-  local cmd = table.concat(parts, " ") .. " <" .. shell_quote(stdin) .. " >" .. dir .. "/out 2>" .. dir .. "/err"
+  local cmd = M.command_line(argv, opts) .. " <" .. shell_quote(stdin) .. " >" .. dir .. "/out 2>" .. dir .. "/err"
   local code = async.suspend(function(wake)
     local handle
     handle = uv.spawn("/bin/sh", { args = { "-c", cmd } }, function(c) handle:close() wake(c) end)

@@ -295,9 +295,8 @@ end)
 T.test("on a terminal, a --db path that named no database is reported as made (a typo shows)", function()
   local dir = T.tmpdir()
   local typescript = dir .. "/tty.out"
-  local inner = table.concat({ "env -u CANDOR_PATH -u CANDOR_DB", T.shell_quote("HOME=" .. dir),
-    T.shell_quote("XDG_DATA_HOME=" .. dir .. "/data"), T.shell_quote(T.binary), "sql", "--db",
-    T.shell_quote(dir .. "/tyop/c.db"), T.shell_quote("SELECT 7") }, " ")
+  local inner = T.command_line({ "sql", "--db", dir .. "/tyop/c.db", "SELECT 7" },
+    { env = { HOME = dir, XDG_DATA_HOME = dir .. "/data" }, unset = { "CANDOR_PATH", "CANDOR_DB" } })
   os.execute("SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " " .. T.shell_quote(typescript) .. " </dev/null >/dev/null 2>&1")
   local seen = T.read_file(typescript) or ""
   T.contains(seen, "candor: created a new database at " .. dir .. "/tyop/c.db")

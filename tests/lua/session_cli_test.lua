@@ -37,14 +37,8 @@ end
 local function run_on_terminal(dir, fake, argv, extra)
   local uv = require "luv"
   local async = require "candor.async"
-  local o = env(dir, fake, extra)
-  local parts = { "env" }
-  for _, k in ipairs(o.unset) do parts[#parts + 1] = "-u " .. k end
-  for k, v in pairs(o.env) do parts[#parts + 1] = T.shell_quote(k .. "=" .. v) end
-  parts[#parts + 1] = T.shell_quote(T.binary)
-  for _, a in ipairs(argv) do parts[#parts + 1] = T.shell_quote(a) end
   local out = T.tmpdir()
-  local inner = table.concat(parts, " ") .. " >" .. out .. "/out 2>" .. out .. "/err"
+  local inner = T.command_line(argv, env(dir, fake, extra)) .. " >" .. out .. "/out 2>" .. out .. "/err"
   local cmd = "SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " /dev/null </dev/null >/dev/null 2>&1"
   local code = async.suspend(function(wake)
     local handle

@@ -16,14 +16,8 @@ end
 -- into it: for the question remove asks there. out is what the terminal showed
 -- (lines end in \r\n there).
 local function run_on_terminal(dir, argv, input)
-  local o = T.fake_cli_env(dir)
-  local parts = { "env" }
-  for _, k in ipairs(o.unset) do parts[#parts + 1] = "-u " .. k end
-  for k, v in pairs(o.env) do parts[#parts + 1] = T.shell_quote(k .. "=" .. v) end
-  parts[#parts + 1] = T.shell_quote(T.binary)
-  for _, a in ipairs(argv) do parts[#parts + 1] = T.shell_quote(a) end
   local out = T.tmpdir()
-  local inner = table.concat(parts, " ") .. " 2>" .. out .. "/err"
+  local inner = T.command_line(argv, T.fake_cli_env(dir)) .. " 2>" .. out .. "/err"
   local typed = T.write_file(out .. "/typed", input)
   local _, _, code = os.execute("SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " /dev/null <" .. typed
     .. " >" .. out .. "/out 2>/dev/null")
