@@ -67,3 +67,27 @@ T.test("list and show commands print names and titles with their escapes made vi
   end
   T.eq(raw, {})
 end)
+
+T.test("printable_text keeps lines and tabs and shows every other control character", function()
+  T.eq(show.printable_text("one\r\ntwo\tthree\n" .. RED .. "\rback\7"), "one\ntwo\tthree\n␛[31mRED␍back␇")
+  T.eq(show.printable_text("csi\u{9B}31m naïve"), "csi�31m naïve")
+  -- off a terminal the exact text is kept (a file or a pipe wants it byte for byte)
+  T.eq(show.for_terminal(RED), RED)
+end)
+
+T.test("on a terminal, text a model or user wrote prints with its escapes shown; through a pipe, exactly", function()
+  local path, id = setup()
+  local db = dbm.open(path)
+  db:run("UPDATE messaging_assets SET content = ? WHERE id = ?", "line one\n" .. RED .. " line two\n", id.asset)
+  db:close()
+  local dir = T.tmpdir()
+  local typescript = dir .. "/tty.out"
+  local inner = T.command_line({ "assets", "show", id.asset },
+    { env = { CANDOR_DB = path, HOME = dir }, unset = { "CANDOR_PATH" } })
+  os.execute("SHELL=/bin/sh script -qec " .. T.shell_quote(inner) .. " " .. T.shell_quote(typescript) .. " </dev/null >/dev/null 2>&1")
+  local seen = T.read_file(typescript) or ""
+  T.contains(seen, "␛[31mRED line two")
+  T.ok(not seen:find("\27[31m", 1, true), "no raw escape reached the terminal")
+  local piped = T.candor({ "assets", "show", id.asset }, { env = { CANDOR_DB = path, HOME = dir }, unset = { "CANDOR_PATH" } })
+  T.contains(piped.out, "\n" .. RED .. " line two\n")
+end)

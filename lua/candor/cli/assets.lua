@@ -144,7 +144,7 @@ local function cmd_show(app, opts, id)
   field("created", a.created_at)
   field("review", a.review_notes and show.printable(a.review_notes))
   show_metadata(app, a.metadata)
-  app.out("\ncontent:\n", a.content, a.content:sub(-1) == "\n" and "" or "\n")
+  app.out("\ncontent:\n", show.for_terminal(a.content), a.content:sub(-1) == "\n" and "" or "\n")
   if #b.variants > 0 then
     app.out(string.format("\nvariants (%d):\n", #b.variants))
     for _, v in ipairs(b.variants) do

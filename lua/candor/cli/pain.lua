@@ -138,7 +138,7 @@ local function cmd_show(app, opts, id)
       shown = content:sub(1, (utf8.offset(content, max) or max) - 1) .. string.format("\n… (%d more characters; --json shows all)",
         (utf8.len(content) or #content) - max + 1)
     end
-    app.out("  ", (shown:gsub("\n", "\n  ")), "\n")
+    app.out("  ", (show.for_terminal(shown):gsub("\n", "\n  ")), "\n")
   end
   local jobs = require("candor.repo.generation_jobs"):count(db, { pain_point_id = row.id })
   if jobs > 0 then app.out(string.format("\n%d generation job(s) from it: candor jobs list\n", jobs)) end

@@ -381,7 +381,8 @@ local function cmd_show(app, opts, W, id)
   end
   if opts.full then
     for _, v in ipairs(rows) do
-      app.out(string.format("\n== %s v%d ==\n%s\n", v.asset_type, v.version_number, (v.content:gsub("%s+$", ""))))
+      app.out(string.format("\n== %s v%d ==\n%s\n", v.asset_type, v.version_number,
+        show.for_terminal((v.content:gsub("%s+$", "")))))
     end
   end
   return 0

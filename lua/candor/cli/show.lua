@@ -48,14 +48,33 @@ end
 -- character, which the terminal would obey (ESC starts colours), shows as one
 -- visible sign: C0 as its Control Pictures sign (ESC as "␛"), DEL as "␡", and
 -- C1 (U+0080-U+009F, with no signs of its own) as "�".
+-- A control character's visible sign: its Control Pictures character (ESC as ␛, DEL as ␡).
+local function sign(c)
+  local b = c:byte()
+  return utf8.char(b == 127 and 0x2421 or 0x2400 + b)
+end
+
 function M.printable(s)
   if s == nil then s = "" end
   s = tostring(s):gsub("%s+", " ")
-  s = s:gsub("[\0-\31\127]", function(c)
-    local b = c:byte()
-    return utf8.char(b == 127 and 0x2421 or 0x2400 + b)
-  end)
+  s = s:gsub("[\0-\31\127]", sign)
   return (s:gsub("\194[\128-\159]", "\u{FFFD}"))
+end
+
+-- printable_text(s) -> s with its line breaks and tabs kept and every other
+-- control character shown as printable shows it: a model's or a user's text
+-- printed on a terminal cannot move the cursor, recolour the screen or set its title.
+function M.printable_text(s)
+  s = tostring(s or ""):gsub("\r\n", "\n")
+  s = s:gsub("[\0-\8\11-\31\127]", sign)
+  return (s:gsub("\194[\128-\159]", "\u{FFFD}"))
+end
+
+-- for_terminal(s) -> printable_text(s) when standard output is a terminal, else s
+-- as it is (a file or a pipe gets the exact text).
+function M.for_terminal(s)
+  if require("core.host").isatty(1) then return M.printable_text(s) end
+  return s
 end
 
 -- One line of at most max characters (UTF-8 aware, so "×" is not cut in half;

@@ -257,6 +257,8 @@ end
 
 ---------------------------------------------------------------- candor session chat
 
+local show = require "candor.cli.show"
+
 local function show_accepted(app, v, meanwhile)
   app.out(string.format("accepted: %s version %d%s (%s)\n", v.asset_type, v.version_number,
     meanwhile and " but not made active" or "", v.passes_gates and "passes its gates" or "fails a gate"))
@@ -271,10 +273,10 @@ local function exchange(app, W, id, text, opts)
   local streamed = false
   local msg = M.send(W, id, text, { asset_type = opts.asset, on_chunk = function(piece)
     streamed = true
-    io.stdout:write(piece)
+    io.stdout:write(show.for_terminal(piece))
     io.stdout:flush()
   end })
-  if not streamed then io.stdout:write(msg.content) end
+  if not streamed then io.stdout:write(show.for_terminal(msg.content)) end
   io.stdout:write(msg.content:sub(-1) == "\n" and "" or "\n")
   local p = type(msg.metadata) == "table" and msg.metadata.proposal
   if p then
@@ -296,7 +298,7 @@ function M.cli(app, opts, pos)
   end
   if opts.history then
     for _, m in ipairs(M.history(W, id, { limit = 50 })) do
-      app.out(string.format("[%s] %s:\n%s\n\n", m.created_at, m.role, m.content))
+      app.out(string.format("[%s] %s:\n%s\n\n", m.created_at, m.role, show.for_terminal(m.content)))
     end
     return 0
   end
@@ -320,7 +322,9 @@ function M.cli(app, opts, pos)
         elseif line:match("^/%a+$") and line ~= "/history" then
           io.stderr:write("candor: unknown command ", line, " (/accept, /history, /quit)\n")
         elseif line == "/history" then
-          for _, m in ipairs(M.history(W, id, { limit = 20 })) do io.stdout:write(m.role, ": ", m.content, "\n\n") end
+          for _, m in ipairs(M.history(W, id, { limit = 20 })) do
+            io.stdout:write(m.role, ": ", show.for_terminal(m.content), "\n\n")
+          end
         else exchange(app, W, id, line, opts) end
       end)
       if not ok then io.stderr:write("candor: ", type(err) == "table" and err.message or tostring(err), "\n") end
