@@ -65,19 +65,28 @@ function M.prompt_pain(pain, budget)
   return copy
 end
 
+-- shares(sizes, room) -> how many of room's bytes each text of sizes[i] bytes
+-- gets: an equal share each, what a shorter one leaves going to the longer ones.
+function M.shares(sizes, room)
+  local order = {}
+  for i = 1, #sizes do order[i] = i end
+  table.sort(order, function(a, b) return sizes[a] < sizes[b] end)
+  local share, left = {}, room
+  for n, i in ipairs(order) do
+    share[i] = math.min(sizes[i], left // (#sizes - n + 1))
+    left = left - share[i]
+  end
+  return share
+end
+
 -- documents_text(documents, room, why, heading) -> each document as
 -- heading:format(name) and its content, all the contents within room bytes:
 -- an equal share each, where what a shorter one leaves goes to the longer ones,
 -- so every document is seen; a cut one says how much is left out and why.
 function M.documents_text(documents, room, why, heading)
-  local order = {}
-  for i = 1, #documents do order[i] = i end
-  table.sort(order, function(a, b) return #documents[a].content < #documents[b].content end)
-  local share, left = {}, room
-  for n, i in ipairs(order) do
-    share[i] = math.min(#documents[i].content, left // (#documents - n + 1))
-    left = left - share[i]
-  end
+  local sizes = {}
+  for i, d in ipairs(documents) do sizes[i] = #d.content end
+  local share = M.shares(sizes, room)
   local parts = {}
   for i, d in ipairs(documents) do parts[i] = heading:format(d.name) .. M.within(d.content, share[i], d.name, why) end
   return table.concat(parts, "\n\n")

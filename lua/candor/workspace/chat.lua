@@ -24,21 +24,17 @@ local function assets_text(active, room, why)
   local types = {}
   for t in pairs(active) do types[#types + 1] = t end
   table.sort(types)
-  local share = {}
-  if room then
-    local by_size = { table.unpack(types) }
-    table.sort(by_size, function(a, b) return #active[a].content < #active[b].content end)
-    local left = room
-    for n, t in ipairs(by_size) do
-      share[t] = math.min(#active[t].content, left // (#by_size - n + 1))
-      left = left - share[t]
-    end
-  end
   local research = require "candor.pipeline.research"
+  local share
+  if room then
+    local sizes = {}
+    for i, t in ipairs(types) do sizes[i] = #active[t].content end
+    share = research.shares(sizes, room)
+  end
   local out = {}
-  for _, t in ipairs(types) do
+  for i, t in ipairs(types) do
     local v = active[t]
-    local content = share[t] and research.within(v.content, share[t], "the " .. t .. " draft", why) or v.content
+    local content = share and research.within(v.content, share[i], "the " .. t .. " draft", why) or v.content
     out[#out + 1] = string.format("## %s (version %d, %s)\nscores: slop %s, vendor-speak %s, specificity %s, authenticity %s, persona fit %s\n\n%s",
       t, v.version_number, v.passes_gates and "passes its gates" or "fails a gate", fmt(v.slop_score), fmt(v.vendor_speak_score),
       fmt(v.specificity_score), fmt(v.authenticity_score), fmt(v.persona_avg_score), content)
