@@ -517,34 +517,10 @@ end
 -- A run as candor.pipeline.judge needs it, for one session: its pain, the LLM
 -- tiers through the session's profile, calls logged with the session id.
 function W:judge_run(s)
-  local db, R = self.db, self.R
-  local quality = require "candor.quality"
-  local prompt = require "candor.prompt"
-  local llm = require "candor.llm"
-  local profile = meta(s).modelProfile
-  local research = require "candor.pipeline.research"
-  -- the judges see the pain as the pipeline's prompts do: cut to its budget
-  local run = { db = db, repo = R, score_cache = {}, judges = true, lexicons = {},
-                pain = research.prompt_pain(self:pain(s), research.budgets(db).pain) }
-  function run.lexicon_for(voice)
-    local lex = run.lexicons[voice.slug]
-    if not lex then
-      lex = quality.lexicon { db = db, voice_row = voice }
-      run.lexicons[voice.slug] = lex
-    end
-    return lex
-  end
-  function run.critics() return R.persona_critics.active() end
-  function run.llm(tier, name, vars, req)
-    local p = prompt.render(name, vars)
-    local r_req = { system = p.system, prompt = p.user or p.text }
-    for k, v in pairs(req or {}) do r_req[k] = v end
-    local r, err = llm.call(tier, r_req, { db = db, profile = profile, retry = self.retry })
-    if not r then error(string.format("%s call (%s) failed: %s", tier, r_req.purpose or "unspecified", err.message), 0) end
-    r.prompt = { system = p.system, user = p.user or p.text }
-    return r
-  end
-  return run
+  -- the pipeline's own run: the pain cut to its budget, the voices' lexicons and
+  -- the critics as a generation has them
+  return require("candor.pipeline").new_run(self.db, { pipeline = "judge", pain = self:pain(s),
+    profile = meta(s).modelProfile, judges = true, retry = self.retry })
 end
 
 -- version_voice(session, version) -> the voice a version is in: the one its
